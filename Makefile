@@ -1,0 +1,30 @@
+# pg_autolauncher/Makefile
+
+MODULE_big = pg_autolauncher
+OBJS = \
+	$(WIN32RES) \
+	pg_autolauncher.o \
+	src/launcher.o \
+	src/policy.o \
+	src/slots.o \
+	src/status.o \
+	src/worker.o
+
+EXTENSION = pg_autolauncher
+DATA = pg_autolauncher--1.0.sql
+PGFILEDESC = "pg_autolauncher - autovacuum-style launcher with per-database workers"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+
+# pg_regress starts its own instance with the library preloaded, so plain
+# "make installcheck" needs no configured server (it must not run as root).
+REGRESS = guc views request
+REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
+	--temp-instance=./tmp_check_regress
+TAP_TESTS = 1
+
+EXTRA_CLEAN = tmp_check_regress
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

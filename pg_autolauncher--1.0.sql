@@ -1,0 +1,107 @@
+/* pg_autolauncher--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pg_autolauncher" to load this file. \quit
+
+-- Status functions, one per view.  Each raises an error with a hint if the
+-- library is not in shared_preload_libraries.
+
+CREATE FUNCTION @extschema@.status_internal(
+    OUT launcher_pid integer,
+    OUT state text,
+    OUT worker_slots integer,
+    OUT max_workers integer,
+    OUT active_workers integer,
+    OUT naptime interval,
+    OUT cycles bigint,
+    OUT workers_launched bigint,
+    OUT workers_finished bigint,
+    OUT launch_failures bigint,
+    OUT worker_failures bigint,
+    OUT tables_vacuumed bigint,
+    OUT tables_analyzed bigint,
+    OUT last_cycle_at timestamptz,
+    OUT next_cycle_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pg_autolauncher_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE FUNCTION @extschema@.workers_internal(
+    OUT slot integer,
+    OUT state text,
+    OUT pid integer,
+    OUT datid oid,
+    OUT datname name,
+    OUT relid oid,
+    OUT relname name,
+    OUT action text,
+    OUT wraparound boolean,
+    OUT requested_at timestamptz,
+    OUT started_at timestamptz,
+    OUT tables_done bigint,
+    OUT cost_limit integer,
+    OUT cost_delay double precision,
+    OUT manual boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pg_autolauncher_workers'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE FUNCTION @extschema@.databases_internal(
+    OUT datid oid,
+    OUT datname name,
+    OUT last_dispatch_at timestamptz,
+    OUT last_finished_at timestamptz,
+    OUT dispatch_count bigint,
+    OUT failure_count bigint,
+    OUT frozenxid_age integer,
+    OUT minmxid_age integer,
+    OUT wraparound boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pg_autolauncher_databases'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW @extschema@.status AS
+    SELECT * FROM @extschema@.status_internal();
+
+CREATE VIEW @extschema@.workers AS
+    SELECT * FROM @extschema@.workers_internal();
+
+CREATE VIEW @extschema@.databases AS
+    SELECT * FROM @extschema@.databases_internal();
+
+COMMENT ON VIEW @extschema@.status IS
+    'pg_autolauncher launcher state and counters, one row';
+COMMENT ON VIEW @extschema@.workers IS
+    'pg_autolauncher worker slots, one row per slot';
+COMMENT ON VIEW @extschema@.databases IS
+    'pg_autolauncher per-database dispatch history and wraparound ages';
+
+-- The views are readable by every role, like pg_stat_activity.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+GRANT SELECT ON @extschema@.status, @extschema@.workers, @extschema@.databases
+    TO PUBLIC;
+
+-- Admin functions: superuser only unless granted.
+
+CREATE FUNCTION @extschema@.request(dbname name)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pg_autolauncher_request'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.request(name) IS
+    'start a pg_autolauncher worker in a database now; returns its slot';
+
+CREATE FUNCTION @extschema@.wakeup()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_autolauncher_wakeup'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.wakeup() IS
+    'wake the pg_autolauncher launcher; false if none is running';
+
+REVOKE ALL ON FUNCTION @extschema@.request(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.wakeup() FROM PUBLIC;
+
+-- Refuse to install where the library is not preloaded: this raises the
+-- same error, with its hint, as every view would.
+SELECT FROM @extschema@.status_internal();

@@ -1,0 +1,237 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_autolauncher.c
+ *		Module initialization: GUCs, shared memory and the launcher's
+ *		registration.
+ *
+ * pg_autolauncher reimplements PostgreSQL's autovacuum launcher/worker
+ * split as an extension.  This file is only the glue the postmaster sees:
+ *
+ *	- _PG_init() defines the pg_autolauncher.* GUCs and registers one static
+ *	  background worker, the launcher (src/launcher.c).  It does nothing
+ *	  unless the library is in shared_preload_libraries; the SQL functions
+ *	  (src/status.c) then report that with a hint.
+ *	- The shmem_request_hook asks for the slot array and the per-database
+ *	  history hash, plus one named LWLock tranche that protects both.
+ *	- The shmem_startup_hook creates them.  It runs again, with found=false,
+ *	  after every crash-restart of the cluster, so a crash leaves every slot
+ *	  FREE.
+ *
+ * The launcher writes requests into the slot array and registers dynamic
+ * workers (src/worker.c); the slot protocol itself lives in src/slots.c.
+ *
+ * IDENTIFICATION
+ *	  pg_autolauncher.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+
+#include "src/pg_autolauncher.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* GUC variables */
+bool		al_enabled = true;
+int			al_worker_slots = 8;
+int			al_max_workers = 3;
+int			al_naptime = 60;
+int			al_max_databases = 1024;
+
+/* Shared state, set up by al_shmem_startup() */
+AlSharedState *AlShared = NULL;
+HTAB	   *AlDatabases = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void define_gucs(void);
+static void register_launcher(void);
+static Size shared_state_size(void);
+static void al_shmem_request(void);
+static void al_shmem_startup(void);
+
+void
+_PG_init(void)
+{
+	/*
+	 * The launcher and the slot array only exist when we are preloaded.
+	 * Loaded any other way (CREATE EXTENSION, LOAD), the SQL functions stay
+	 * callable and explain how to fix the configuration.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	define_gucs();
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = al_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = al_shmem_startup;
+
+	register_launcher();
+}
+
+static void
+define_gucs(void)
+{
+	DefineCustomBoolVariable("pg_autolauncher.enabled",
+							 "Allows the launcher to dispatch workers.",
+							 "When off, running workers finish their database "
+							 "but no new worker is started.",
+							 &al_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.worker_slots",
+							"Number of worker slots in shared memory.",
+							"This is the hard upper bound on concurrent workers.",
+							&al_worker_slots,
+							8, 1, 256,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.max_workers",
+							"Maximum number of workers the launcher runs at once.",
+							"Values above pg_autolauncher.worker_slots are capped "
+							"at worker_slots.",
+							&al_max_workers,
+							3, 1, 256,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.naptime",
+							"Minimum time between two visits of the same database.",
+							NULL,
+							&al_naptime,
+							60, 1, INT_MAX / 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.max_databases",
+							"Number of databases whose history shared memory can hold.",
+							"Databases beyond this get no worker, except to prevent "
+							"wraparound, and the launcher logs a warning.",
+							&al_max_databases,
+							1024, 16, 65536,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_autolauncher");
+}
+
+/*
+ * The launcher: not connected to any database, started once recovery has
+ * finished (so never on a standby), restarted a few seconds after an error.
+ */
+static void
+register_launcher(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = AL_LAUNCHER_RESTART_SECONDS;
+	strlcpy(worker.bgw_library_name, AL_LIBRARY_NAME, BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "pg_autolauncher_launcher_main",
+			BGW_MAXLEN);
+	strlcpy(worker.bgw_name, AL_LAUNCHER_TYPE, BGW_MAXLEN);
+	strlcpy(worker.bgw_type, AL_LAUNCHER_TYPE, BGW_MAXLEN);
+	worker.bgw_main_arg = (Datum) 0;
+	worker.bgw_notify_pid = 0;
+
+	RegisterBackgroundWorker(&worker);
+}
+
+static Size
+shared_state_size(void)
+{
+	return add_size(offsetof(AlSharedState, slots),
+					mul_size(al_worker_slots, sizeof(AlSlot)));
+}
+
+static void
+al_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	RequestAddinShmemSpace(shared_state_size());
+	RequestAddinShmemSpace(hash_estimate_size(al_max_databases,
+											  sizeof(AlDatabaseEntry)));
+	RequestNamedLWLockTranche(AL_LIBRARY_NAME, 1);
+}
+
+static void
+al_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+
+	AlShared = ShmemInitStruct("pg_autolauncher state", shared_state_size(),
+							   &found);
+	if (!found)
+	{
+		memset(AlShared, 0, shared_state_size());
+		AlShared->lock = &(GetNamedLWLockTranche(AL_LIBRARY_NAME))->lock;
+		AlShared->launcher_state = AL_LAUNCHER_STOPPED;
+		AlShared->nslots = al_worker_slots;
+		/* memset already made every slot AL_SLOT_FREE */
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(Oid);
+	info.entrysize = sizeof(AlDatabaseEntry);
+	AlDatabases = ShmemInitHash("pg_autolauncher databases",
+								al_max_databases, al_max_databases,
+								&info, HASH_ELEM | HASH_BLOBS);
+
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * al_require_shared_state
+ *		ERROR out, with the fix in the hint, unless we were preloaded.
+ */
+void
+al_require_shared_state(void)
+{
+	if (AlShared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_autolauncher must be loaded via shared_preload_libraries"),
+				 errhint("Add pg_autolauncher to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/*
+ * al_effective_max_workers
+ *		pg_autolauncher.max_workers, capped at the number of slots.
+ */
+int
+al_effective_max_workers(void)
+{
+	return Min(al_max_workers, al_worker_slots);
+}

@@ -1,0 +1,218 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_autolauncher.h
+ *		Declarations shared by every part of pg_autolauncher.
+ *
+ * This header defines the shared-memory state (the slot array, the
+ * per-database history table and the launcher's own counters), the GUC
+ * variables, and the entry points each module offers to the others:
+ *
+ *	pg_autolauncher.c	module init, GUCs, shared memory allocation
+ *	src/slots.c			slot lifecycle (reserve, claim, release, reap)
+ *	src/launcher.c		the launcher background worker
+ *	src/worker.c		the per-database worker background worker
+ *	src/policy.c		pure decision formulas (no I/O, no shared state)
+ *	src/status.c		SQL-callable status and admin functions
+ *
+ * IDENTIFICATION
+ *	  src/pg_autolauncher.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_AUTOLAUNCHER_H
+#define PG_AUTOLAUNCHER_H
+
+#include "datatype/timestamp.h"
+#include "postmaster/bgworker.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/hsearch.h"
+
+#define AL_LIBRARY_NAME		"pg_autolauncher"
+#define AL_LAUNCHER_TYPE	"pg_autolauncher launcher"
+#define AL_WORKER_TYPE		"pg_autolauncher worker"
+
+/* Seconds the postmaster waits before restarting a launcher that errored. */
+#define AL_LAUNCHER_RESTART_SECONDS	5
+
+/*
+ * How long a slot may stay REQUESTED before the launcher gives up on it.
+ * A slot with no stored handle after AL_HANDLE_TIMEOUT_MS was reserved by a
+ * process that died before it could register the worker; a worker that was
+ * registered but never started after AL_START_TIMEOUT_MS is terminated (the
+ * equivalent of core's "autovacuum worker took too long to start").
+ */
+#define AL_HANDLE_TIMEOUT_MS	10000
+#define AL_START_TIMEOUT_MS		60000
+
+/*
+ * Slot lifecycle.
+ *
+ *	 FREE ----------> REQUESTED -----------> RUNNING ----------> FREE
+ *		 launcher or		  worker connected,		  worker exits
+ *		 request() wrote	  claimed the slot		  (any way but a crash)
+ *		 the database OID	  (pid set)				  and frees it itself
+ *
+ *	 REQUESTED ---> FREE  when registration fails (the registering process
+ *						  frees it), or when the worker stopped before it
+ *						  claimed the slot (could not connect, database
+ *						  dropped): the launcher sees that through the stored
+ *						  handle and frees it.
+ *
+ * A crash of any process attached to shared memory makes the postmaster
+ * reinitialize shared memory, which resets every slot to FREE.  Each time a
+ * slot leaves FREE its generation is bumped; every later transition checks
+ * the generation so that a late worker can never claim a slot that was
+ * reclaimed and handed to somebody else meanwhile.
+ */
+typedef enum AlSlotState
+{
+	AL_SLOT_FREE = 0,
+	AL_SLOT_REQUESTED,
+	AL_SLOT_RUNNING
+} AlSlotState;
+
+/* What a worker is doing to its current table. */
+typedef enum AlAction
+{
+	AL_ACTION_NONE = 0,
+	AL_ACTION_VACUUM,
+	AL_ACTION_ANALYZE,
+	AL_ACTION_VACUUM_ANALYZE
+} AlAction;
+
+/*
+ * BackgroundWorkerHandle is opaque in bgworker.h, but its layout has been
+ * {int slot; uint64 generation;} since it was introduced (bgworker.c).  We
+ * keep a copy by value in shared memory so that any process, in particular a
+ * launcher restarted after an error, can poll the worker with
+ * GetBackgroundWorkerPid().  pg_cron relies on the same layout.
+ */
+typedef struct AlWorkerHandle
+{
+	int			slot;
+	uint64		generation;
+} AlWorkerHandle;
+
+/* What a worker receives in bgw_extra. */
+typedef struct AlWorkerArgs
+{
+	uint64		generation;
+	Oid			dboid;
+} AlWorkerArgs;
+
+typedef struct AlSlot
+{
+	AlSlotState state;
+	uint64		generation;		/* bumped every time the slot is reserved */
+	Oid			dboid;			/* database this slot serves */
+	pid_t		pid;			/* worker pid once RUNNING, else 0 */
+	bool		handle_valid;	/* handle below has been stored */
+	AlWorkerHandle handle;
+	TimestampTz requested_at;
+	TimestampTz started_at;
+	bool		manual;			/* reserved by autolauncher.request() */
+
+	/* current table, set while the worker holds it */
+	Oid			relid;
+	bool		relshared;
+	NameData	relname;
+	AlAction	action;
+	bool		wraparound;
+
+	/* cost balancing, as in core's WorkerInfoData */
+	bool		cost_dobalance;
+	double		cost_delay;
+	int			cost_limit_base;
+	int			cost_limit;
+
+	int64		tables_done;
+} AlSlot;
+
+/* Launcher states shown by autolauncher.status. */
+typedef enum AlLauncherState
+{
+	AL_LAUNCHER_STOPPED = 0,	/* no launcher process */
+	AL_LAUNCHER_IDLE,			/* enabled, no worker active */
+	AL_LAUNCHER_RUNNING,		/* enabled, workers active */
+	AL_LAUNCHER_DISABLED,		/* pg_autolauncher.enabled = off */
+	AL_LAUNCHER_YIELDING		/* core autovacuum = on: we stay out of its way */
+} AlLauncherState;
+
+/* Per-database history, kept in a shared hash keyed by database OID. */
+typedef struct AlDatabaseEntry
+{
+	Oid			dboid;			/* hash key */
+	TimestampTz last_dispatch_at;
+	TimestampTz last_finished_at;
+	int64		dispatch_count;
+	int64		failure_count;
+
+	/* pgstats modification counter seen at the last dispatch */
+	int64		changes_at_dispatch;
+} AlDatabaseEntry;
+
+typedef struct AlSharedState
+{
+	LWLock	   *lock;			/* protects everything below */
+
+	pid_t		launcher_pid;
+	Latch	   *launcher_latch; /* set by workers and request() */
+	AlLauncherState launcher_state;
+
+	int64		cycles;
+	int64		workers_launched;
+	int64		workers_finished;
+	int64		launch_failures;
+	int64		worker_failures;
+	int64		tables_vacuumed;
+	int64		tables_analyzed;
+	TimestampTz last_cycle_at;
+	TimestampTz next_cycle_at;
+
+	int			nslots;
+	AlSlot		slots[FLEXIBLE_ARRAY_MEMBER];
+} AlSharedState;
+
+/* GUCs (pg_autolauncher.c) */
+extern bool al_enabled;
+extern int	al_worker_slots;
+extern int	al_max_workers;
+extern int	al_naptime;
+extern int	al_max_databases;
+
+/* shared state (pg_autolauncher.c) */
+extern AlSharedState *AlShared;
+extern HTAB *AlDatabases;
+
+extern void al_require_shared_state(void);
+extern int	al_effective_max_workers(void);
+
+/* slots.c */
+extern int	al_reserve_slot(Oid dboid, bool manual, uint64 *generation);
+extern bool al_register_worker(int slotno, uint64 generation, Oid dboid,
+							   pid_t notify_pid);
+extern bool al_slot_is_requested(int slotno, uint64 generation);
+extern bool al_claim_slot(int slotno, uint64 generation);
+extern void al_release_slot(int slotno, uint64 generation, bool completed);
+extern int	al_reap_slots(int *nlost);
+extern int	al_count_active_slots(void);
+extern bool al_database_has_worker(Oid dboid);
+extern bool al_claim_table(int slotno, Oid dboid, Oid relid, bool shared,
+						   const char *relname);
+extern void al_set_table_action(int slotno, AlAction action, bool wraparound);
+extern void al_release_table(int slotno, AlAction done);
+extern int	al_balance_cost(int slotno, bool dobalance, double delay,
+							int limit_base, int total_limit,
+							double total_delay);
+extern AlDatabaseEntry *al_database_entry(Oid dboid, bool create);
+extern bool al_wake_launcher(void);
+extern const char *al_slot_state_name(AlSlotState state);
+extern const char *al_action_name(AlAction action);
+extern const char *al_launcher_state_name(AlLauncherState state);
+
+/* launcher.c / worker.c entry points, called by the postmaster */
+extern PGDLLEXPORT void pg_autolauncher_launcher_main(Datum main_arg);
+extern PGDLLEXPORT void pg_autolauncher_worker_main(Datum main_arg);
+
+#endif							/* PG_AUTOLAUNCHER_H */

@@ -1,0 +1,590 @@
+/*-------------------------------------------------------------------------
+ *
+ * slots.c
+ *		The worker slot array: every state transition of a slot.
+ *
+ * The slot array (AlShared->slots, sized by pg_autolauncher.worker_slots)
+ * is how the launcher and autolauncher.request() hand a database to a
+ * worker, and how the launcher learns that the worker is gone.  The
+ * lifecycle is documented with AlSlotState in pg_autolauncher.h:
+ *
+ *	reserve (launcher or request())		FREE -> REQUESTED
+ *	register the dynamic worker			stores the handle, or back to FREE
+ *	claim (worker, once connected)		REQUESTED -> RUNNING
+ *	release (worker's on_shmem_exit)	RUNNING -> FREE, wakes the launcher
+ *	reap (launcher, every loop)			REQUESTED/RUNNING -> FREE when the
+ *										stored handle says the worker stopped
+ *
+ * Because the handle is stored in the slot, whichever launcher is running
+ * can reap any slot, including slots filled by a previous incarnation of
+ * the launcher or by request() in a backend.  Every transition takes
+ * AlShared->lock exclusively, holds it only to read or write the slot, and
+ * re-checks the slot's generation, so a late process can never act on a
+ * slot that has been recycled meanwhile.
+ *
+ * The per-database history hash (AlDatabases) is protected by the same
+ * lock and updated here as dispatches succeed and workers end.
+ *
+ * IDENTIFICATION
+ *	  src/slots.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "pg_autolauncher.h"
+#include "policy.h"
+
+static void free_slot_locked(AlSlot *slot);
+
+/*
+ * al_database_entry
+ *		Find, or with create=true make, a database's history entry.
+ *
+ * The caller holds AlShared->lock, exclusively if create is true.  Returns
+ * NULL if the entry does not exist and cannot be created because
+ * pg_autolauncher.max_databases entries are in use.
+ */
+AlDatabaseEntry *
+al_database_entry(Oid dboid, bool create)
+{
+	AlDatabaseEntry *entry;
+	bool		found;
+
+	entry = hash_search(AlDatabases, &dboid, HASH_FIND, NULL);
+	if (entry != NULL || !create)
+		return entry;
+
+	if (hash_get_num_entries(AlDatabases) >= al_max_databases)
+		return NULL;
+
+	entry = hash_search(AlDatabases, &dboid, HASH_ENTER_NULL, &found);
+	if (entry != NULL && !found)
+	{
+		memset(entry, 0, sizeof(AlDatabaseEntry));
+		entry->dboid = dboid;
+	}
+	return entry;
+}
+
+/*
+ * al_reserve_slot
+ *		FREE -> REQUESTED: take a free slot for a worker in dboid.
+ *
+ * Returns the slot number and its new generation, or -1 when every slot is
+ * in use.  The caller must follow up with al_register_worker().
+ */
+int
+al_reserve_slot(Oid dboid, bool manual, uint64 *generation)
+{
+	int			slotno = -1;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *slot = &AlShared->slots[i];
+		uint64		gen;
+
+		if (slot->state != AL_SLOT_FREE)
+			continue;
+
+		gen = slot->generation + 1;
+		memset(slot, 0, sizeof(AlSlot));
+		slot->generation = gen;
+		slot->state = AL_SLOT_REQUESTED;
+		slot->dboid = dboid;
+		slot->manual = manual;
+		slot->requested_at = GetCurrentTimestamp();
+
+		*generation = gen;
+		slotno = i;
+		break;
+	}
+	LWLockRelease(AlShared->lock);
+
+	return slotno;
+}
+
+/*
+ * al_register_worker
+ *		Register the dynamic worker for a REQUESTED slot.
+ *
+ * On success the handle is stored in the slot and the dispatch is counted.
+ * On failure (no free background worker slot) the reservation is undone
+ * and the failure counted; the caller decides how to report it.
+ */
+bool
+al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	AlWorkerArgs args;
+	AlSlot	   *slot = &AlShared->slots[slotno];
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, AL_LIBRARY_NAME, BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "pg_autolauncher_worker_main",
+			BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s %d", AL_WORKER_TYPE, slotno);
+	strlcpy(worker.bgw_type, AL_WORKER_TYPE, BGW_MAXLEN);
+	worker.bgw_main_arg = Int32GetDatum(slotno);
+	worker.bgw_notify_pid = notify_pid;
+
+	args.generation = generation;
+	args.dboid = dboid;
+	StaticAssertStmt(sizeof(AlWorkerArgs) <= BGW_EXTRALEN,
+					 "AlWorkerArgs does not fit in bgw_extra");
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	{
+		LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+		if (slot->generation == generation && slot->state == AL_SLOT_REQUESTED)
+			free_slot_locked(slot);
+		AlShared->launch_failures++;
+		LWLockRelease(AlShared->lock);
+		return false;
+	}
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	AlShared->workers_launched++;
+	if (slot->generation == generation && slot->state != AL_SLOT_FREE)
+	{
+		AlDatabaseEntry *entry;
+
+		memcpy(&slot->handle, handle, sizeof(AlWorkerHandle));
+		slot->handle_valid = true;
+
+		entry = al_database_entry(dboid, true);
+		if (entry != NULL)
+		{
+			entry->last_dispatch_at = slot->requested_at;
+			entry->dispatch_count++;
+		}
+	}
+	LWLockRelease(AlShared->lock);
+	pfree(handle);
+
+	return true;
+}
+
+/*
+ * al_slot_is_requested
+ *		Is the slot still REQUESTED with this generation?
+ */
+bool
+al_slot_is_requested(int slotno, uint64 generation)
+{
+	AlSlot	   *slot = &AlShared->slots[slotno];
+	bool		result;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	result = (slot->state == AL_SLOT_REQUESTED &&
+			  slot->generation == generation);
+	LWLockRelease(AlShared->lock);
+	return result;
+}
+
+/*
+ * al_claim_slot
+ *		REQUESTED -> RUNNING, called by the worker once it is connected.
+ *
+ * Fails if the slot was reclaimed meanwhile (the launcher gave up on it).
+ */
+bool
+al_claim_slot(int slotno, uint64 generation)
+{
+	AlSlot	   *slot = &AlShared->slots[slotno];
+	bool		claimed = false;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	if (slot->state == AL_SLOT_REQUESTED && slot->generation == generation)
+	{
+		slot->state = AL_SLOT_RUNNING;
+		slot->pid = MyProcPid;
+		slot->started_at = GetCurrentTimestamp();
+		claimed = true;
+	}
+	LWLockRelease(AlShared->lock);
+	return claimed;
+}
+
+/*
+ * al_release_slot
+ *		RUNNING -> FREE, called by the worker as it exits, however it exits
+ *		(short of a crash, which resets all of shared memory).
+ *
+ * completed is true when the worker processed its database to the end;
+ * otherwise the exit counts as a worker failure.  A worker that fails
+ * before it claimed its slot (it could not connect) leaves the slot
+ * REQUESTED: the launcher frees it when the stored handle reports the
+ * worker stopped (al_reap_slots).  The launcher is woken so that it can use
+ * the slot at once.
+ */
+void
+al_release_slot(int slotno, uint64 generation, bool completed)
+{
+	AlSlot	   *slot = &AlShared->slots[slotno];
+	Latch	   *launcher_latch = NULL;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	if (slot->state == AL_SLOT_RUNNING && slot->generation == generation &&
+		slot->pid == MyProcPid)
+	{
+		AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
+
+		if (entry != NULL)
+		{
+			entry->last_finished_at = GetCurrentTimestamp();
+			if (!completed)
+				entry->failure_count++;
+		}
+		if (completed)
+			AlShared->workers_finished++;
+		else
+			AlShared->worker_failures++;
+		free_slot_locked(slot);
+	}
+	launcher_latch = AlShared->launcher_latch;
+	LWLockRelease(AlShared->lock);
+
+	if (launcher_latch != NULL)
+		SetLatch(launcher_latch);
+}
+
+/*
+ * al_reap_slots
+ *		Free the slots whose worker is gone without freeing them itself.
+ *
+ * A worker that stops before claiming its slot (it could not connect, or
+ * its database was dropped) leaves the slot REQUESTED; the stored handle
+ * tells us so.  A slot with no handle long after it was reserved belongs to
+ * a process that died between reserving and registering.  A worker that the
+ * postmaster has still not started after AL_START_TIMEOUT_MS is cancelled.
+ *
+ * Sets *nlost to the number of slots reclaimed here, and returns the
+ * number of slots still in use.
+ */
+int
+al_reap_slots(int *nlost)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			active = 0;
+
+	*nlost = 0;
+
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *slot = &AlShared->slots[i];
+		AlSlot		copy;
+		bool		gone = false;
+
+		LWLockAcquire(AlShared->lock, LW_SHARED);
+		memcpy(&copy, slot, sizeof(AlSlot));
+		LWLockRelease(AlShared->lock);
+
+		if (copy.state == AL_SLOT_FREE)
+			continue;
+
+		if (copy.handle_valid)
+		{
+			BgwHandleStatus status;
+			pid_t		pid;
+
+			status = GetBackgroundWorkerPid((BackgroundWorkerHandle *) &copy.handle,
+											&pid);
+			if (status == BGWH_STOPPED)
+				gone = true;
+			else if (status == BGWH_NOT_YET_STARTED &&
+					 TimestampDifferenceExceeds(copy.requested_at, now,
+												AL_START_TIMEOUT_MS))
+			{
+				ereport(WARNING,
+						(errmsg("pg_autolauncher worker for database %u took too long to start; canceled",
+								copy.dboid)));
+				TerminateBackgroundWorker((BackgroundWorkerHandle *) &copy.handle);
+			}
+		}
+		else if (copy.state == AL_SLOT_REQUESTED &&
+				 TimestampDifferenceExceeds(copy.requested_at, now,
+											AL_HANDLE_TIMEOUT_MS))
+			gone = true;
+
+		if (gone)
+		{
+			LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+			if (slot->generation == copy.generation &&
+				slot->state != AL_SLOT_FREE)
+			{
+				AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
+
+				if (entry != NULL)
+				{
+					entry->failure_count++;
+					entry->last_finished_at = now;
+				}
+				AlShared->worker_failures++;
+				free_slot_locked(slot);
+				(*nlost)++;
+			}
+			else if (slot->state != AL_SLOT_FREE)
+				active++;
+			LWLockRelease(AlShared->lock);
+		}
+		else
+			active++;
+	}
+
+	return active;
+}
+
+/* Reset a slot to FREE, keeping its generation.  Caller holds the lock. */
+static void
+free_slot_locked(AlSlot *slot)
+{
+	uint64		gen = slot->generation;
+
+	memset(slot, 0, sizeof(AlSlot));
+	slot->generation = gen;
+	slot->state = AL_SLOT_FREE;
+}
+
+/*
+ * al_count_active_slots
+ *		Number of slots that are REQUESTED or RUNNING.
+ */
+int
+al_count_active_slots(void)
+{
+	int			n = 0;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	for (int i = 0; i < AlShared->nslots; i++)
+		if (AlShared->slots[i].state != AL_SLOT_FREE)
+			n++;
+	LWLockRelease(AlShared->lock);
+	return n;
+}
+
+/*
+ * al_database_has_worker
+ *		Is any slot REQUESTED or RUNNING for this database?
+ */
+bool
+al_database_has_worker(Oid dboid)
+{
+	bool		result = false;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *slot = &AlShared->slots[i];
+
+		if (slot->state != AL_SLOT_FREE && slot->dboid == dboid)
+		{
+			result = true;
+			break;
+		}
+	}
+	LWLockRelease(AlShared->lock);
+	return result;
+}
+
+/*
+ * al_claim_table
+ *		Record in our slot that we are about to process relid.
+ *
+ * Returns false, claiming nothing, if another worker holds the table: one
+ * in the same database, or any worker if the table is shared.
+ */
+bool
+al_claim_table(int slotno, Oid dboid, Oid relid, bool shared,
+			   const char *relname)
+{
+	AlSlot	   *me = &AlShared->slots[slotno];
+	bool		held = false;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *other = &AlShared->slots[i];
+
+		if (other == me || other->state != AL_SLOT_RUNNING)
+			continue;
+		if (other->relid == relid &&
+			(other->dboid == dboid || other->relshared))
+		{
+			held = true;
+			break;
+		}
+	}
+	if (!held)
+	{
+		me->relid = relid;
+		me->relshared = shared;
+		namestrcpy(&me->relname, relname);
+		me->action = AL_ACTION_NONE;
+		me->wraparound = false;
+	}
+	LWLockRelease(AlShared->lock);
+	return !held;
+}
+
+/*
+ * al_set_table_action
+ *		Publish what we are doing to the claimed table, and count it.
+ */
+void
+al_set_table_action(int slotno, AlAction action, bool wraparound)
+{
+	AlSlot	   *me = &AlShared->slots[slotno];
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	me->action = action;
+	me->wraparound = wraparound;
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * al_release_table
+ *		Forget the claimed table; if done, count the work.
+ */
+void
+al_release_table(int slotno, AlAction done)
+{
+	AlSlot	   *me = &AlShared->slots[slotno];
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	if (done == AL_ACTION_VACUUM || done == AL_ACTION_VACUUM_ANALYZE)
+		AlShared->tables_vacuumed++;
+	if (done == AL_ACTION_ANALYZE || done == AL_ACTION_VACUUM_ANALYZE)
+		AlShared->tables_analyzed++;
+	if (done != AL_ACTION_NONE)
+		me->tables_done++;
+	me->relid = InvalidOid;
+	me->relshared = false;
+	memset(&me->relname, 0, sizeof(NameData));
+	me->action = AL_ACTION_NONE;
+	me->wraparound = false;
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * al_balance_cost
+ *		Publish our cost settings and compute our share of the budget.
+ *
+ * total_limit/total_delay is the budget shared by all workers
+ * (autovacuum_vacuum_cost_limit/delay, resolved as core does).  Workers
+ * whose table has its own cost reloptions (dobalance = false) keep their
+ * own settings and are left out of the split, as in core.
+ */
+int
+al_balance_cost(int slotno, bool dobalance, double delay, int limit_base,
+				int total_limit, double total_delay)
+{
+	AlSlot	   *me = &AlShared->slots[slotno];
+	double		cost_total = 0;
+	int			limit;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	me->cost_dobalance = dobalance;
+	me->cost_delay = delay;
+	me->cost_limit_base = limit_base;
+
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *s = &AlShared->slots[i];
+
+		if (s->state == AL_SLOT_RUNNING && s->cost_dobalance &&
+			s->cost_limit_base > 0 && s->cost_delay > 0)
+			cost_total += (double) s->cost_limit_base / s->cost_delay;
+	}
+
+	limit = dobalance
+		? al_compute_cost_limit(total_limit, total_delay, limit_base, cost_total)
+		: limit_base;
+	me->cost_limit = limit;
+	LWLockRelease(AlShared->lock);
+
+	return limit;
+}
+
+/*
+ * al_wake_launcher
+ *		Set the launcher's latch, if a launcher is running.
+ */
+bool
+al_wake_launcher(void)
+{
+	Latch	   *latch;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	latch = AlShared->launcher_latch;
+	LWLockRelease(AlShared->lock);
+
+	if (latch == NULL)
+		return false;
+	SetLatch(latch);
+	return true;
+}
+
+const char *
+al_slot_state_name(AlSlotState state)
+{
+	switch (state)
+	{
+		case AL_SLOT_FREE:
+			return "free";
+		case AL_SLOT_REQUESTED:
+			return "requested";
+		case AL_SLOT_RUNNING:
+			return "running";
+	}
+	return "unknown";
+}
+
+const char *
+al_action_name(AlAction action)
+{
+	switch (action)
+	{
+		case AL_ACTION_NONE:
+			return NULL;
+		case AL_ACTION_VACUUM:
+			return "vacuum";
+		case AL_ACTION_ANALYZE:
+			return "analyze";
+		case AL_ACTION_VACUUM_ANALYZE:
+			return "vacuum analyze";
+	}
+	return NULL;
+}
+
+const char *
+al_launcher_state_name(AlLauncherState state)
+{
+	switch (state)
+	{
+		case AL_LAUNCHER_STOPPED:
+			return "stopped";
+		case AL_LAUNCHER_IDLE:
+			return "idle";
+		case AL_LAUNCHER_RUNNING:
+			return "running";
+		case AL_LAUNCHER_DISABLED:
+			return "disabled";
+		case AL_LAUNCHER_YIELDING:
+			return "yielding";
+	}
+	return "unknown";
+}

@@ -1,0 +1,346 @@
+/*-------------------------------------------------------------------------
+ *
+ * status.c
+ *		SQL-callable functions: the status views and the admin functions.
+ *
+ * These run in ordinary backends.  They read the shared state under the
+ * shared lock, copy what they need, release the lock, and only then do
+ * catalog look-ups and build result rows.  The admin functions,
+ * autolauncher.request() and autolauncher.wakeup(), use the same slot
+ * protocol as the launcher (slots.c); their EXECUTE privilege is revoked
+ * from PUBLIC by the extension script.
+ *
+ * If the library was not preloaded there is no shared state, and every
+ * function raises an error that says how to fix the configuration.
+ *
+ * IDENTIFICATION
+ *	  src/status.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xlog.h"
+#include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "pg_autolauncher.h"
+#include "policy.h"
+
+PG_FUNCTION_INFO_V1(pg_autolauncher_status);
+PG_FUNCTION_INFO_V1(pg_autolauncher_workers);
+PG_FUNCTION_INFO_V1(pg_autolauncher_databases);
+PG_FUNCTION_INFO_V1(pg_autolauncher_request);
+PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
+
+#define STATUS_COLS		15
+#define WORKERS_COLS	15
+#define DATABASES_COLS	9
+
+static Datum
+timestamp_or_null(TimestampTz ts, bool *isnull)
+{
+	*isnull = (ts == 0);
+	return TimestampTzGetDatum(ts);
+}
+
+/*
+ * autolauncher.status: one row describing the launcher.
+ */
+Datum
+pg_autolauncher_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AlSharedState copy;
+	int			active = 0;
+	Datum		values[STATUS_COLS];
+	bool		nulls[STATUS_COLS];
+	Interval   *naptime;
+	int			i = 0;
+
+	al_require_shared_state();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	memcpy(&copy, AlShared, offsetof(AlSharedState, slots));
+	for (int s = 0; s < AlShared->nslots; s++)
+		if (AlShared->slots[s].state != AL_SLOT_FREE)
+			active++;
+	LWLockRelease(AlShared->lock);
+
+	memset(nulls, 0, sizeof(nulls));
+
+	naptime = palloc0(sizeof(Interval));
+	naptime->time = (TimeOffset) al_naptime * USECS_PER_SEC;
+
+	values[i] = Int32GetDatum(copy.launcher_pid);
+	nulls[i++] = (copy.launcher_pid == 0);
+	values[i++] = CStringGetTextDatum(copy.launcher_pid == 0
+									  ? al_launcher_state_name(AL_LAUNCHER_STOPPED)
+									  : al_launcher_state_name(copy.launcher_state));
+	values[i++] = Int32GetDatum(copy.nslots);
+	values[i++] = Int32GetDatum(al_effective_max_workers());
+	values[i++] = Int32GetDatum(active);
+	values[i++] = IntervalPGetDatum(naptime);
+	values[i++] = Int64GetDatum(copy.cycles);
+	values[i++] = Int64GetDatum(copy.workers_launched);
+	values[i++] = Int64GetDatum(copy.workers_finished);
+	values[i++] = Int64GetDatum(copy.launch_failures);
+	values[i++] = Int64GetDatum(copy.worker_failures);
+	values[i++] = Int64GetDatum(copy.tables_vacuumed);
+	values[i++] = Int64GetDatum(copy.tables_analyzed);
+	values[i] = timestamp_or_null(copy.last_cycle_at, &nulls[i]);
+	i++;
+	values[i] = timestamp_or_null(copy.launcher_pid == 0 ? 0 : copy.next_cycle_at,
+								  &nulls[i]);
+	i++;
+	Assert(i == STATUS_COLS);
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * autolauncher.workers: one row per slot.
+ */
+Datum
+pg_autolauncher_workers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AlSlot	   *slots;
+	int			nslots;
+
+	al_require_shared_state();
+	InitMaterializedSRF(fcinfo, 0);
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	nslots = AlShared->nslots;
+	slots = palloc(sizeof(AlSlot) * nslots);
+	memcpy(slots, AlShared->slots, sizeof(AlSlot) * nslots);
+	LWLockRelease(AlShared->lock);
+
+	for (int s = 0; s < nslots; s++)
+	{
+		AlSlot	   *slot = &slots[s];
+		Datum		values[WORKERS_COLS];
+		bool		nulls[WORKERS_COLS];
+		bool		busy = (slot->state != AL_SLOT_FREE);
+		bool		has_table = busy && OidIsValid(slot->relid);
+		const char *action = al_action_name(slot->action);
+		char	   *datname = NULL;
+		int			i = 0;
+
+		memset(nulls, 0, sizeof(nulls));
+		if (busy)
+			datname = get_database_name(slot->dboid);
+
+		values[i++] = Int32GetDatum(s);
+		values[i++] = CStringGetTextDatum(al_slot_state_name(slot->state));
+		values[i] = Int32GetDatum(slot->pid);
+		nulls[i++] = (slot->pid == 0);
+		values[i] = ObjectIdGetDatum(slot->dboid);
+		nulls[i++] = !busy;
+		values[i] = CStringGetDatum(datname);
+		nulls[i++] = (datname == NULL);
+		values[i] = ObjectIdGetDatum(slot->relid);
+		nulls[i++] = !has_table;
+		values[i] = NameGetDatum(&slot->relname);
+		nulls[i++] = !has_table;
+		values[i] = action ? CStringGetTextDatum(action) : (Datum) 0;
+		nulls[i++] = !has_table || action == NULL;
+		values[i] = BoolGetDatum(slot->wraparound);
+		nulls[i++] = !has_table || action == NULL;
+		values[i] = timestamp_or_null(busy ? slot->requested_at : 0, &nulls[i]);
+		i++;
+		values[i] = timestamp_or_null(busy ? slot->started_at : 0, &nulls[i]);
+		i++;
+		values[i] = Int64GetDatum(slot->tables_done);
+		nulls[i++] = !busy;
+		values[i] = Int32GetDatum(slot->cost_limit);
+		nulls[i++] = !busy || slot->cost_limit <= 0;
+		values[i] = Float8GetDatum(slot->cost_delay);
+		nulls[i++] = !busy || slot->cost_limit <= 0;
+		values[i] = BoolGetDatum(slot->manual);
+		nulls[i++] = !busy;
+		Assert(i == WORKERS_COLS);
+
+		/* datname is a name column: hand over a NameData */
+		if (datname != NULL)
+		{
+			Name		n = palloc0(NAMEDATALEN);
+
+			namestrcpy(n, datname);
+			values[4] = NameGetDatum(n);
+		}
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	return (Datum) 0;
+}
+
+/*
+ * autolauncher.databases: every valid database, with what we did there.
+ */
+Datum
+pg_autolauncher_databases(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AlVacuumSettings settings;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	al_require_shared_state();
+	InitMaterializedSRF(fcinfo, 0);
+	al_current_settings(&settings);
+
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database pgdb = (Form_pg_database) GETSTRUCT(tup);
+		AlDatabaseEntry entry;
+		AlDatabaseEntry *shared;
+		Datum		values[DATABASES_COLS];
+		bool		nulls[DATABASES_COLS];
+		int			i = 0;
+
+		if (database_is_invalid_form(pgdb))
+			continue;
+
+		memset(&entry, 0, sizeof(entry));
+		LWLockAcquire(AlShared->lock, LW_SHARED);
+		shared = al_database_entry(pgdb->oid, false);
+		if (shared != NULL)
+			memcpy(&entry, shared, sizeof(entry));
+		LWLockRelease(AlShared->lock);
+
+		memset(nulls, 0, sizeof(nulls));
+		values[i++] = ObjectIdGetDatum(pgdb->oid);
+		values[i++] = NameGetDatum(&pgdb->datname);
+		values[i] = timestamp_or_null(entry.last_dispatch_at, &nulls[i]);
+		i++;
+		values[i] = timestamp_or_null(entry.last_finished_at, &nulls[i]);
+		i++;
+		values[i++] = Int64GetDatum(entry.dispatch_count);
+		values[i++] = Int64GetDatum(entry.failure_count);
+		values[i] = Int32GetDatum((int32) (settings.recent_xid - pgdb->datfrozenxid));
+		nulls[i++] = !TransactionIdIsNormal(pgdb->datfrozenxid);
+		values[i] = Int32GetDatum((int32) (settings.recent_multi - pgdb->datminmxid));
+		nulls[i++] = !MultiXactIdIsValid(pgdb->datminmxid);
+		values[i++] = BoolGetDatum(
+								   al_xid_is_wraparound(pgdb->datfrozenxid,
+														settings.recent_xid,
+														settings.freeze_max_age) ||
+								   al_multi_is_wraparound(pgdb->datminmxid,
+														  settings.recent_multi,
+														  settings.multixact_freeze_max_age));
+		Assert(i == DATABASES_COLS);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	return (Datum) 0;
+}
+
+/*
+ * autolauncher.request(dbname name) returns int
+ *		Dispatch a worker to a database now; return its slot number.
+ *
+ * The worker is registered from this backend with the launcher as its
+ * notify process, and its handle is stored in the slot, so the launcher
+ * reaps it like any other.  Manual requests ignore pg_autolauncher.enabled,
+ * max_workers and naptime; they are bounded only by the slot count.
+ */
+Datum
+pg_autolauncher_request(PG_FUNCTION_ARGS)
+{
+	char	   *dbname;
+	Oid			dboid;
+	HeapTuple	tup;
+	bool		invalid;
+	int			slotno;
+	uint64		generation;
+	pid_t		launcher_pid;
+
+	al_require_shared_state();
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("database name must not be null")));
+	dbname = NameStr(*PG_GETARG_NAME(0));
+	if (dbname[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("database name must not be empty")));
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot request a pg_autolauncher worker during recovery"),
+				 errhint("Workers run only on a primary.")));
+
+	dboid = get_database_oid(dbname, true);
+	if (!OidIsValid(dboid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_DATABASE),
+				 errmsg("database \"%s\" does not exist", dbname)));
+
+	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
+	invalid = !HeapTupleIsValid(tup) ||
+		database_is_invalid_form((Form_pg_database) GETSTRUCT(tup));
+	if (HeapTupleIsValid(tup))
+		ReleaseSysCache(tup);
+	if (invalid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot vacuum invalid database \"%s\"", dbname),
+				 errhint("Use DROP DATABASE to drop invalid databases.")));
+
+	slotno = al_reserve_slot(dboid, true, &generation);
+	if (slotno < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("all pg_autolauncher worker slots are in use"),
+				 errdetail("pg_autolauncher.worker_slots is %d.", AlShared->nslots),
+				 errhint("Retry when a worker has finished.")));
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	launcher_pid = AlShared->launcher_pid;
+	LWLockRelease(AlShared->lock);
+
+	if (!al_register_worker(slotno, generation, dboid, launcher_pid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not register a pg_autolauncher worker"),
+				 errdetail("All background worker slots are in use."),
+				 errhint("Raise max_worker_processes.")));
+
+	(void) al_wake_launcher();
+	PG_RETURN_INT32(slotno);
+}
+
+/*
+ * autolauncher.wakeup() returns bool
+ *		Set the launcher's latch; false if no launcher is running.
+ */
+Datum
+pg_autolauncher_wakeup(PG_FUNCTION_ARGS)
+{
+	al_require_shared_state();
+	PG_RETURN_BOOL(al_wake_launcher());
+}

@@ -1,0 +1,630 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *		The pg_autolauncher worker: vacuums and analyzes one database.
+ *
+ * A worker is a dynamic background worker registered by the launcher (or
+ * by autolauncher.request()) for one slot of the slot array.  bgw_main_arg
+ * is the slot number; bgw_extra carries the slot generation and the
+ * database OID.  The worker:
+ *
+ *	1. connects to the database by OID (BGWORKER_BYPASS_ALLOWCONN, so it can
+ *	   reach a database that does not accept connections when wraparound
+ *	   forces it, as core's worker can);
+ *	2. claims its slot (REQUESTED -> RUNNING) and registers an exit callback
+ *	   that frees the slot and sets the launcher's latch, however the worker
+ *	   ends short of a crash;
+ *	3. lists the database's tables, matviews and TOAST tables and decides,
+ *	   with core autovacuum's formulas (policy.c), which need vacuum or
+ *	   analyze, most urgent first: wraparound, then the highest score;
+ *	4. for each table: claims it in its slot (so no two workers process one
+ *	   table), re-checks fresh stats, takes its share of the cost budget,
+ *	   and runs vacuum() directly, as core's autovacuum_do_vac_analyze()
+ *	   does.  An error in one table is logged and the worker moves on.
+ *
+ * SIGTERM runs die(), so a vacuum in progress is interrupted at its next
+ * CHECK_FOR_INTERRUPTS(); SIGINT cancels the current table only.
+ *
+ * Since this is not an autovacuum process, PostgreSQL records our runs as
+ * manual: last_vacuum/last_analyze in pg_stat_all_tables.
+ *
+ * IDENTIFICATION
+ *	  src/worker.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "pgstat.h"
+#include "postmaster/autovacuum.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/bufmgr.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "pg_autolauncher.h"
+#include "policy.h"
+
+/* A table found to need work, in the order we will process it. */
+typedef struct WorkTable
+{
+	Oid			relid;
+	bool		wraparound;
+	double		score;
+} WorkTable;
+
+/* TOAST tables inherit their parent's reloptions; core keeps the same map. */
+typedef struct ToastParent
+{
+	Oid			toastrelid;		/* hash key */
+	bool		has_opts;
+	AutoVacOpts opts;
+} ToastParent;
+
+/* The freeze ages for this database: 0 in templates, as core does. */
+typedef struct FreezeDefaults
+{
+	int			freeze_min_age;
+	int			freeze_table_age;
+	int			multixact_freeze_min_age;
+	int			multixact_freeze_table_age;
+} FreezeDefaults;
+
+static int	MySlotNo = -1;
+static uint64 MyGeneration = 0;
+static bool MyCompleted = false;
+
+static MemoryContext WorkerContext = NULL;
+
+static void worker_on_exit(int code, Datum arg);
+static void harden_session(void);
+static void process_database(void);
+static void get_freeze_defaults(FreezeDefaults *defaults);
+static AutoVacOpts *extract_autovac_opts(HeapTuple tup, TupleDesc pg_class_desc);
+static void fill_table_input(AlTableInput *input, Form_pg_class classForm,
+							 const AutoVacOpts *opts);
+static List *collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc);
+static const AutoVacOpts *toast_parent_opts(HTAB *toast_parents, Oid relid);
+static void process_table(Oid relid, HTAB *toast_parents,
+						  TupleDesc pg_class_desc,
+						  const FreezeDefaults *defaults,
+						  BufferAccessStrategy bstrategy);
+static void run_vacuum(Oid relid, VacuumParams *params,
+					   BufferAccessStrategy bstrategy,
+					   const char *nspname, const char *relname);
+
+void
+pg_autolauncher_worker_main(Datum main_arg)
+{
+	AlWorkerArgs args;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	MySlotNo = DatumGetInt32(main_arg);
+	MyGeneration = args.generation;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	if (AlShared == NULL || MySlotNo < 0 || MySlotNo >= AlShared->nslots)
+		elog(FATAL, "pg_autolauncher worker started with invalid slot %d",
+			 MySlotNo);
+
+	/* The launcher gave up on this slot before we started: nothing to do. */
+	if (!al_slot_is_requested(MySlotNo, MyGeneration))
+		proc_exit(0);
+
+	/*
+	 * Once claimed, the slot is freed by worker_on_exit however we exit.
+	 * If we fail before claiming it (the database was dropped, or cannot be
+	 * connected to), the launcher frees it through the stored handle.
+	 */
+	on_shmem_exit(worker_on_exit, (Datum) 0);
+
+	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid,
+											  BGWORKER_BYPASS_ALLOWCONN);
+	harden_session();
+
+	if (!al_claim_slot(MySlotNo, MyGeneration))
+		proc_exit(0);
+
+	ereport(DEBUG1,
+			(errmsg_internal("pg_autolauncher worker started in database %u, slot %d",
+							 MyDatabaseId, MySlotNo)));
+
+	process_database();
+
+	MyCompleted = true;
+	proc_exit(0);
+}
+
+static void
+worker_on_exit(int code, Datum arg)
+{
+	al_release_slot(MySlotNo, MyGeneration, MyCompleted);
+}
+
+/* The session settings core's autovacuum worker uses. */
+static void
+harden_session(void)
+{
+	SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("zero_damaged_pages", "false", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_isolation", "read committed",
+					PGC_SUSET, PGC_S_OVERRIDE);
+	/* do not wait for synchronous standbys to do maintenance */
+	SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("stats_fetch_consistency", "none",
+					PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/* comparator: wraparound first, then highest score, then OID */
+static int
+work_table_cmp(const ListCell *a, const ListCell *b)
+{
+	const WorkTable *ta = lfirst(a);
+	const WorkTable *tb = lfirst(b);
+
+	if (ta->wraparound != tb->wraparound)
+		return ta->wraparound ? -1 : 1;
+	if (ta->score != tb->score)
+		return (ta->score > tb->score) ? -1 : 1;
+	return (ta->relid < tb->relid) ? -1 : (ta->relid > tb->relid) ? 1 : 0;
+}
+
+static void
+process_database(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *toast_parents;
+	TupleDesc	pg_class_desc;
+	Relation	classRel;
+	List	   *tables;
+	ListCell   *lc;
+	FreezeDefaults defaults;
+	BufferAccessStrategy bstrategy;
+
+	/*
+	 * Transactions come and go (vacuum() commits ours); this context keeps
+	 * the work list alive across them.
+	 */
+	WorkerContext = AllocSetContextCreate(TopMemoryContext,
+										  "pg_autolauncher worker",
+										  ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(WorkerContext);
+
+	StartTransactionCommand();
+	MemoryContextSwitchTo(WorkerContext);
+
+	get_freeze_defaults(&defaults);
+
+	classRel = table_open(RelationRelationId, AccessShareLock);
+	pg_class_desc = CreateTupleDescCopy(RelationGetDescr(classRel));
+	table_close(classRel, AccessShareLock);
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ToastParent);
+	ctl.hcxt = WorkerContext;
+	toast_parents = hash_create("pg_autolauncher TOAST parents", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	tables = collect_tables(toast_parents, pg_class_desc);
+	list_sort(tables, work_table_cmp);
+
+	ereport(DEBUG1,
+			(errmsg_internal("pg_autolauncher worker found %d tables to process",
+							 list_length(tables))));
+
+	/* one strategy for every table, so vacuum cannot blow out the cache */
+	bstrategy = GetAccessStrategy(BAS_VACUUM);
+
+	/* a throwaway PortalContext, reset for each table, as core does */
+	PortalContext = AllocSetContextCreate(WorkerContext,
+										  "pg_autolauncher portal",
+										  ALLOCSET_DEFAULT_SIZES);
+
+	foreach(lc, tables)
+	{
+		WorkTable  *wt = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * Pick up configuration changes between tables.  Even if
+		 * pg_autolauncher.enabled was turned off we finish the database:
+		 * this may be an anti-wraparound visit.
+		 */
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		process_table(wt->relid, toast_parents, pg_class_desc, &defaults,
+					  bstrategy);
+	}
+
+	CommitTransactionCommand();
+}
+
+static void
+get_freeze_defaults(FreezeDefaults *defaults)
+{
+	HeapTuple	tuple;
+	Form_pg_database dbForm;
+
+	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	dbForm = (Form_pg_database) GETSTRUCT(tuple);
+
+	if (dbForm->datistemplate || !dbForm->datallowconn)
+	{
+		defaults->freeze_min_age = 0;
+		defaults->freeze_table_age = 0;
+		defaults->multixact_freeze_min_age = 0;
+		defaults->multixact_freeze_table_age = 0;
+	}
+	else
+	{
+		defaults->freeze_min_age = vacuum_freeze_min_age;
+		defaults->freeze_table_age = vacuum_freeze_table_age;
+		defaults->multixact_freeze_min_age = vacuum_multixact_freeze_min_age;
+		defaults->multixact_freeze_table_age = vacuum_multixact_freeze_table_age;
+	}
+	ReleaseSysCache(tuple);
+}
+
+/*
+ * A palloc'd copy of the autovacuum part of a pg_class tuple's reloptions,
+ * or NULL if it has none.
+ */
+static AutoVacOpts *
+extract_autovac_opts(HeapTuple tup, TupleDesc pg_class_desc)
+{
+	bytea	   *relopts;
+	AutoVacOpts *av;
+
+	relopts = extractRelOptions(tup, pg_class_desc, NULL);
+	if (relopts == NULL)
+		return NULL;
+
+	av = palloc(sizeof(AutoVacOpts));
+	memcpy(av, &(((StdRdOptions *) relopts)->autovacuum), sizeof(AutoVacOpts));
+	pfree(relopts);
+	return av;
+}
+
+/* Fill a policy input from a pg_class row and the table's fresh stats. */
+static void
+fill_table_input(AlTableInput *input, Form_pg_class classForm,
+				 const AutoVacOpts *opts)
+{
+	PgStat_StatTabEntry *tabentry;
+
+	tabentry = pgstat_fetch_stat_tabentry_ext(classForm->relisshared,
+											  classForm->oid);
+
+	memset(input, 0, sizeof(AlTableInput));
+	input->relid = classForm->oid;
+	input->relkind = classForm->relkind;
+	input->reltuples = classForm->reltuples;
+	input->relfrozenxid = classForm->relfrozenxid;
+	input->relminmxid = classForm->relminmxid;
+	input->opts = opts;
+	input->has_stats = (tabentry != NULL);
+	if (tabentry != NULL)
+	{
+		input->n_dead_tuples = tabentry->n_dead_tuples;
+		input->inserts_since_vacuum = tabentry->inserts_since_vacuum;
+		input->changes_since_analyze = tabentry->changes_since_analyze;
+		pfree(tabentry);
+	}
+}
+
+static const AutoVacOpts *
+toast_parent_opts(HTAB *toast_parents, Oid relid)
+{
+	ToastParent *tp = hash_search(toast_parents, &relid, HASH_FIND, NULL);
+
+	return (tp != NULL && tp->has_opts) ? &tp->opts : NULL;
+}
+
+/*
+ * collect_tables
+ *		The tables of this database that need work now.
+ *
+ * Two passes over pg_class, as in core: plain tables and matviews first,
+ * remembering each TOAST table's parent reloptions, then TOAST tables.
+ * Other sessions' temporary tables are skipped.
+ */
+static List *
+collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc)
+{
+	AlVacuumSettings settings;
+	List	   *tables = NIL;
+	Relation	classRel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	ScanKeyData key;
+
+	al_current_settings(&settings);
+	classRel = table_open(RelationRelationId, AccessShareLock);
+
+	for (int pass = 0; pass < 2; pass++)
+	{
+		if (pass == 0)
+			scan = table_beginscan_catalog(classRel, 0, NULL);
+		else
+		{
+			ScanKeyInit(&key, Anum_pg_class_relkind, BTEqualStrategyNumber,
+						F_CHAREQ, CharGetDatum(RELKIND_TOASTVALUE));
+			scan = table_beginscan_catalog(classRel, 1, &key);
+		}
+
+		while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			Form_pg_class classForm = (Form_pg_class) GETSTRUCT(tuple);
+			AutoVacOpts *opts;
+			const AutoVacOpts *effective;
+			AlTableInput input;
+			AlTableDecision decision;
+
+			if (pass == 0 && classForm->relkind != RELKIND_RELATION &&
+				classForm->relkind != RELKIND_MATVIEW)
+				continue;
+			if (classForm->relpersistence == RELPERSISTENCE_TEMP)
+				continue;
+
+			opts = extract_autovac_opts(tuple, pg_class_desc);
+			effective = opts;
+			if (pass == 0 && OidIsValid(classForm->reltoastrelid))
+			{
+				ToastParent *tp;
+				bool		found;
+
+				tp = hash_search(toast_parents, &classForm->reltoastrelid,
+								 HASH_ENTER, &found);
+				tp->has_opts = (opts != NULL);
+				if (opts != NULL)
+					memcpy(&tp->opts, opts, sizeof(AutoVacOpts));
+			}
+			else if (pass == 1 && opts == NULL)
+				effective = toast_parent_opts(toast_parents, classForm->oid);
+
+			fill_table_input(&input, classForm, effective);
+			al_decide_table(&settings, &input, &decision);
+
+			if (decision.dovacuum || decision.doanalyze)
+			{
+				WorkTable  *wt = palloc(sizeof(WorkTable));
+
+				wt->relid = classForm->oid;
+				wt->wraparound = decision.wraparound;
+				wt->score = decision.score;
+				tables = lappend(tables, wt);
+			}
+			if (opts != NULL)
+				pfree(opts);
+		}
+		table_endscan(scan);
+	}
+
+	table_close(classRel, AccessShareLock);
+	return tables;
+}
+
+/*
+ * process_table
+ *		Claim one table, re-check it with fresh stats, and vacuum/analyze it.
+ */
+static void
+process_table(Oid relid, HTAB *toast_parents, TupleDesc pg_class_desc,
+			  const FreezeDefaults *defaults, BufferAccessStrategy bstrategy)
+{
+	HeapTuple	classTup;
+	Form_pg_class classForm;
+	AutoVacOpts *opts;
+	const AutoVacOpts *effective;
+	AlVacuumSettings settings;
+	AlTableInput input;
+	AlTableDecision decision;
+	VacuumParams params;
+	AlAction	action;
+	volatile AlAction done = AL_ACTION_NONE;
+	double		std_cost_delay = VacuumCostDelay;
+	int			std_cost_limit = VacuumCostLimit;
+	double		cost_delay;
+	int			cost_limit;
+	int			total_limit;
+	double		total_delay;
+	bool		dobalance;
+	char	   *relname;
+	char	   *nspname;
+
+	classTup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(classTup))
+		return;					/* dropped since we listed it */
+	classForm = (Form_pg_class) GETSTRUCT(classTup);
+	relname = pstrdup(NameStr(classForm->relname));
+	nspname = get_namespace_name(classForm->relnamespace);
+	if (nspname == NULL)
+		return;
+
+	if (!al_claim_table(MySlotNo, MyDatabaseId, relid,
+						classForm->relisshared, relname))
+		return;					/* another worker has it */
+
+	/* re-check with fresh stats: someone may have vacuumed it meanwhile */
+	opts = extract_autovac_opts(classTup, pg_class_desc);
+	effective = opts;
+	if (opts == NULL && classForm->relkind == RELKIND_TOASTVALUE)
+		effective = toast_parent_opts(toast_parents, relid);
+	al_current_settings(&settings);
+	fill_table_input(&input, classForm, effective);
+	al_decide_table(&settings, &input, &decision);
+
+	if (!decision.dovacuum && !decision.doanalyze)
+	{
+		al_release_table(MySlotNo, AL_ACTION_NONE);
+		return;
+	}
+
+	memset(&params, 0, sizeof(params));
+	params.options = (decision.dovacuum ? VACOPT_VACUUM : 0) |
+		(decision.doanalyze ? VACOPT_ANALYZE : 0) |
+		(decision.wraparound ? 0 : VACOPT_SKIP_LOCKED);
+	params.index_cleanup = VACOPTVALUE_UNSPECIFIED;
+	params.truncate = VACOPTVALUE_UNSPECIFIED;
+	params.nworkers = -1;		/* no parallel vacuum, as in core autovacuum */
+	params.is_wraparound = decision.wraparound;
+	params.freeze_min_age = (effective && effective->freeze_min_age >= 0)
+		? effective->freeze_min_age : defaults->freeze_min_age;
+	params.freeze_table_age = (effective && effective->freeze_table_age >= 0)
+		? effective->freeze_table_age : defaults->freeze_table_age;
+	params.multixact_freeze_min_age =
+		(effective && effective->multixact_freeze_min_age >= 0)
+		? effective->multixact_freeze_min_age
+		: defaults->multixact_freeze_min_age;
+	params.multixact_freeze_table_age =
+		(effective && effective->multixact_freeze_table_age >= 0)
+		? effective->multixact_freeze_table_age
+		: defaults->multixact_freeze_table_age;
+	params.log_min_duration = (effective && effective->log_min_duration >= 0)
+		? effective->log_min_duration : Log_autovacuum_min_duration;
+
+	/* cost settings resolved as core does: reloption, autovacuum_*, vacuum_* */
+	total_delay = (autovacuum_vac_cost_delay >= 0)
+		? autovacuum_vac_cost_delay : std_cost_delay;
+	total_limit = (autovacuum_vac_cost_limit > 0)
+		? autovacuum_vac_cost_limit : std_cost_limit;
+	cost_delay = (effective && effective->vacuum_cost_delay >= 0)
+		? effective->vacuum_cost_delay : total_delay;
+	cost_limit = (effective && effective->vacuum_cost_limit > 0)
+		? effective->vacuum_cost_limit : total_limit;
+	dobalance = !(effective && (effective->vacuum_cost_limit > 0 ||
+								effective->vacuum_cost_delay >= 0));
+
+	VacuumCostDelay = cost_delay;
+	VacuumCostLimit = al_balance_cost(MySlotNo, dobalance, cost_delay,
+									  cost_limit, total_limit, total_delay);
+
+	action = decision.dovacuum
+		? (decision.doanalyze ? AL_ACTION_VACUUM_ANALYZE : AL_ACTION_VACUUM)
+		: AL_ACTION_ANALYZE;
+	al_set_table_action(MySlotNo, action, decision.wraparound);
+
+	/*
+	 * An error in one table (including a cancel, SIGINT) must not stop the
+	 * worker: log it, clean up the transaction, and go on with the next.
+	 */
+	PG_TRY();
+	{
+		run_vacuum(relid, &params, bstrategy, nspname, relname);
+		done = action;
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		if (params.options & VACOPT_VACUUM)
+			errcontext("automatic vacuum of table \"%s.%s.%s\"",
+					   get_database_name(MyDatabaseId), nspname, relname);
+		else
+			errcontext("automatic analyze of table \"%s.%s.%s\"",
+					   get_database_name(MyDatabaseId), nspname, relname);
+		EmitErrorReport();
+
+		AbortOutOfAnyTransaction();
+		FlushErrorState();
+		MemoryContextResetAndDeleteChildren(PortalContext);
+
+		StartTransactionCommand();
+		RESUME_INTERRUPTS();
+	}
+	PG_END_TRY();
+
+	MemoryContextSwitchTo(WorkerContext);
+	al_release_table(MySlotNo, done);
+
+	VacuumCostDelay = std_cost_delay;
+	VacuumCostLimit = std_cost_limit;
+
+	if (opts != NULL)
+		pfree(opts);
+	heap_freetuple(classTup);
+}
+
+/*
+ * run_vacuum
+ *		Call vacuum() for one table, as core's autovacuum_do_vac_analyze().
+ *
+ * vacuum() with VACOPT_VACUUM commits our transaction, runs its own and
+ * starts a fresh one before returning.  ANALYZE alone runs inside our
+ * transaction and needs a snapshot; we commit right after it so its lock
+ * is not held while we process the next tables.
+ */
+static void
+run_vacuum(Oid relid, VacuumParams *params, BufferAccessStrategy bstrategy,
+		   const char *nspname, const char *relname)
+{
+	StringInfoData activity;
+	VacuumRelation *rel;
+
+	MemoryContextResetAndDeleteChildren(PortalContext);
+	MemoryContextSwitchTo(PortalContext);
+
+	initStringInfo(&activity);
+	appendStringInfo(&activity, "pg_autolauncher: %s%s %s.%s%s",
+					 (params->options & VACOPT_VACUUM) ? "VACUUM" : "ANALYZE",
+					 ((params->options & VACOPT_VACUUM) &&
+					  (params->options & VACOPT_ANALYZE)) ? " ANALYZE" : "",
+					 quote_identifier(nspname), quote_identifier(relname),
+					 params->is_wraparound ? " (to prevent wraparound)" : "");
+	pgstat_report_activity(STATE_RUNNING, activity.data);
+
+	/* A NULL RangeVar: no name lookup, and no "skipping" WARNINGs. */
+	rel = makeVacuumRelation(NULL, relid, NIL);
+
+	if (!(params->options & VACOPT_VACUUM))
+		PushActiveSnapshot(GetTransactionSnapshot());
+
+	vacuum(list_make1(rel), params, bstrategy, true);
+
+	if (ActiveSnapshotSet())
+		PopActiveSnapshot();
+
+	/* forget a cancel that arrived as we finished, as core does */
+	QueryCancelPending = false;
+
+	CommitTransactionCommand();
+	StartTransactionCommand();
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
