@@ -22,10 +22,11 @@
  *	   worker start or stop (SIGUSR1), autolauncher.request() or wakeup().
  *
  * Which databases are due: a database in XID or multixact wraparound danger
- * always is, unless it already has a worker.  Otherwise, as in core, a
- * database is visited at most once per pg_autolauncher.naptime, and only if
- * it has a pgstats entry (a database nobody ever used has nothing to
- * vacuum) and accepts connections.  Among due databases the one with the
+ * is due unless it already has a worker or was visited in the last
+ * WRAPAROUND_REVISIT_MS.  Otherwise, as in core, a database is visited at
+ * most once per pg_autolauncher.naptime, and only if it has a pgstats
+ * entry (a database nobody ever used has nothing to vacuum) and accepts
+ * connections.  Among due databases the one with the
  * most modifications since our last visit goes first.
  *
  * The launcher keeps no state that matters in local memory: slot states,
@@ -73,6 +74,14 @@
 
 /* Retry interval after the postmaster refused to register a worker. */
 #define LAUNCH_RETRY_MS		10000L
+
+/*
+ * Shortest interval between two visits of a database in wraparound danger.
+ * Such a database does not wait for a naptime, but if something keeps its
+ * vacuum from advancing datfrozenxid (an old snapshot, a prepared
+ * transaction), redispatching at once would only spin.
+ */
+#define WRAPAROUND_REVISIT_MS	10000L
 
 /* A pg_database row, as much of it as the launcher needs. */
 typedef struct LauncherDatabase
@@ -439,17 +448,21 @@ run_cycle(int active)
 
 		total = database_changes(db->dboid);
 
-		if (!c->xid_wraparound && !c->multi_wraparound)
+		/* not at risk: only connectable databases that saw activity */
+		if (!c->xid_wraparound && !c->multi_wraparound &&
+			(!db->datallowconn || total < 0))
+			continue;
+
+		/* at most one visit per naptime, or per WRAPAROUND_REVISIT_MS */
+		if (last_dispatch_at != 0)
 		{
+			long		interval_ms = naptime_ms;
 			TimestampTz due_at;
 
-			/* not at risk: only connectable databases that saw activity */
-			if (!db->datallowconn || total < 0)
-				continue;
-
-			/* at most one visit per naptime */
-			due_at = TimestampTzPlusMilliseconds(last_dispatch_at, naptime_ms);
-			if (last_dispatch_at != 0 && due_at > now)
+			if (c->xid_wraparound || c->multi_wraparound)
+				interval_ms = Min(naptime_ms, WRAPAROUND_REVISIT_MS);
+			due_at = TimestampTzPlusMilliseconds(last_dispatch_at, interval_ms);
+			if (due_at > now)
 			{
 				next_cycle_at = Min(next_cycle_at, due_at);
 				continue;

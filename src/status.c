@@ -137,12 +137,13 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		bool		busy = (slot->state != AL_SLOT_FREE);
 		bool		has_table = busy && OidIsValid(slot->relid);
 		const char *action = al_action_name(slot->action);
-		char	   *datname = NULL;
+		char	   *dbname = busy ? get_database_name(slot->dboid) : NULL;
+		NameData	datname;
 		int			i = 0;
 
 		memset(nulls, 0, sizeof(nulls));
-		if (busy)
-			datname = get_database_name(slot->dboid);
+		if (dbname != NULL)
+			namestrcpy(&datname, dbname);
 
 		values[i++] = Int32GetDatum(s);
 		values[i++] = CStringGetTextDatum(al_slot_state_name(slot->state));
@@ -150,8 +151,8 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		nulls[i++] = (slot->pid == 0);
 		values[i] = ObjectIdGetDatum(slot->dboid);
 		nulls[i++] = !busy;
-		values[i] = CStringGetDatum(datname);
-		nulls[i++] = (datname == NULL);
+		values[i] = NameGetDatum(&datname);
+		nulls[i++] = (dbname == NULL);
 		values[i] = ObjectIdGetDatum(slot->relid);
 		nulls[i++] = !has_table;
 		values[i] = NameGetDatum(&slot->relname);
@@ -173,15 +174,6 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		values[i] = BoolGetDatum(slot->manual);
 		nulls[i++] = !busy;
 		Assert(i == WORKERS_COLS);
-
-		/* datname is a name column: hand over a NameData */
-		if (datname != NULL)
-		{
-			Name		n = palloc0(NAMEDATALEN);
-
-			namestrcpy(n, datname);
-			values[4] = NameGetDatum(n);
-		}
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
