@@ -8,7 +8,14 @@ OBJS = \
 	src/policy.o \
 	src/slots.o \
 	src/status.o \
+	src/ddl.o \
 	src/worker.o
+
+# "make AL_TESTING=1" adds the fault injection the TAP tests need
+# (src/testing.c).  Never use it for a production build.
+ifdef AL_TESTING
+OBJS += src/testing.o
+endif
 
 EXTENSION = pg_autolauncher
 DATA = pg_autolauncher--1.0.sql
@@ -23,7 +30,7 @@ REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
 TAP_TESTS = 1
 
-EXTRA_CLEAN = tmp_check_regress
+EXTRA_CLEAN = tmp_check_regress src/testing.o
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -53,6 +53,7 @@ CREATE FUNCTION @extschema@.databases_internal(
     OUT last_finished_at timestamptz,
     OUT dispatch_count bigint,
     OUT failure_count bigint,
+    OUT backoff_until timestamptz,
     OUT frozenxid_age integer,
     OUT minmxid_age integer,
     OUT wraparound boolean)

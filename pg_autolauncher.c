@@ -19,6 +19,8 @@
  *
  * The launcher writes requests into the slot array and registers dynamic
  * workers (src/worker.c); the slot protocol itself lives in src/slots.c.
+ * _PG_init also installs the ProcessUtility hook of src/ddl.c, which keeps
+ * workers out of the way of DROP DATABASE and its kin.
  *
  * IDENTIFICATION
  *	  pg_autolauncher.c
@@ -79,6 +81,7 @@ _PG_init(void)
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = al_shmem_startup;
 
+	al_install_utility_hook();
 	register_launcher();
 }
 

@@ -21,8 +21,11 @@
  *	   latch: a worker exiting (al_release_slot), the postmaster reporting a
  *	   worker start or stop (SIGUSR1), autolauncher.request() or wakeup().
  *
- * Which databases are due: a database in XID or multixact wraparound danger
- * is due unless it already has a worker or was visited in the last
+ * Which databases are due: never one that already has a worker, that a DDL
+ * command needs to itself (ddl.c), or whose workers failed recently (it
+ * is backed off, longer after each failure in a row, see
+ * al_failure_backoff_ms).  Otherwise a database in XID or multixact
+ * wraparound danger is due unless it was visited in the last
  * WRAPAROUND_REVISIT_MS.  Otherwise, as in core, a database is visited at
  * most once per pg_autolauncher.naptime, and only if it has a pgstats
  * entry (a database nobody ever used has nothing to vacuum) and accepts
@@ -147,6 +150,7 @@ pg_autolauncher_launcher_main(Datum main_arg)
 		long		sleep_ms;
 
 		CHECK_FOR_INTERRUPTS();
+		al_check_injected_launcher_error(AL_INJECT_LAUNCHER_LOOP);
 
 		if (ConfigReloadPending)
 		{
@@ -419,6 +423,7 @@ run_cycle(int active)
 		AlDatabaseCandidate *c = &cands[ncands].c;
 		AlDatabaseEntry *entry;
 		TimestampTz last_dispatch_at = 0;
+		TimestampTz backoff_until = 0;
 		int64		changes_at_dispatch = 0;
 		int64		total;
 
@@ -434,7 +439,9 @@ run_cycle(int active)
 													 settings.recent_multi,
 													 settings.multixact_freeze_max_age);
 
-		if (al_database_has_worker(db->dboid))
+		/* one worker per database; none while a DDL command needs it */
+		if (al_database_has_worker(db->dboid) ||
+			al_database_is_blocked(db->dboid))
 			continue;
 
 		LWLockAcquire(AlShared->lock, LW_SHARED);
@@ -443,8 +450,16 @@ run_cycle(int active)
 		{
 			last_dispatch_at = entry->last_dispatch_at;
 			changes_at_dispatch = entry->changes_at_dispatch;
+			backoff_until = entry->backoff_until;
 		}
 		LWLockRelease(AlShared->lock);
+
+		/* its workers keep failing: leave it alone for a while */
+		if (backoff_until > now)
+		{
+			next_cycle_at = Min(next_cycle_at, backoff_until);
+			continue;
+		}
 
 		total = database_changes(db->dboid);
 
@@ -499,8 +514,12 @@ run_cycle(int active)
 		}
 
 		slotno = al_reserve_slot(c->dboid, false, &generation);
+		if (slotno == AL_RESERVE_BLOCKED)
+			continue;			/* a DDL command started meanwhile */
 		if (slotno < 0)
 			break;				/* request() took the last slots */
+
+		al_check_injected_launcher_error(AL_INJECT_LAUNCHER_DISPATCH);
 
 		if (!al_register_worker(slotno, generation, c->dboid, MyProcPid))
 		{
@@ -577,8 +596,8 @@ report_lost_workers(int nlost)
 {
 	if (nlost > 0)
 		ereport(LOG,
-				(errmsg_plural("pg_autolauncher freed %d worker slot whose worker exited before it could start",
-							   "pg_autolauncher freed %d worker slots whose workers exited before they could start",
+				(errmsg_plural("pg_autolauncher freed %d worker slot whose worker ended before claiming it",
+							   "pg_autolauncher freed %d worker slots whose workers ended before claiming them",
 							   nlost, nlost),
-				 errdetail("The database may have been dropped, or it may not accept connections.")));
+				 errdetail("The worker could not connect (its database may have been dropped), or the process that requested it died before registering it.")));
 }

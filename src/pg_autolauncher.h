@@ -13,6 +13,9 @@
  *	src/worker.c		the per-database worker background worker
  *	src/policy.c		pure decision formulas (no I/O, no shared state)
  *	src/status.c		SQL-callable status and admin functions
+ *	src/ddl.c			ProcessUtility hook: keeps workers out of the way of
+ *						DROP/RENAME/SET TABLESPACE/CREATE ... TEMPLATE
+ *	src/testing.c		fault injection, compiled only with AL_TESTING
  *
  * IDENTIFICATION
  *	  src/pg_autolauncher.h
@@ -129,6 +132,18 @@ typedef struct AlSlot
 	int64		tables_done;
 } AlSlot;
 
+/* Where the launcher raises an injected error. */
+typedef enum AlInjectLauncher
+{
+	AL_INJECT_NONE = 0,
+	AL_INJECT_LAUNCHER_LOOP,	/* at the top of its next loop */
+	AL_INJECT_LAUNCHER_DISPATCH /* after reserving a slot, before registering */
+} AlInjectLauncher;
+
+/* al_reserve_slot() results besides a slot number */
+#define AL_RESERVE_NO_SLOT		(-1)
+#define AL_RESERVE_BLOCKED		(-2)
+
 /* Launcher states shown by autolauncher.status. */
 typedef enum AlLauncherState
 {
@@ -148,9 +163,27 @@ typedef struct AlDatabaseEntry
 	int64		dispatch_count;
 	int64		failure_count;
 
+	/* failures in a row, and no launcher dispatch before backoff_until */
+	int			consecutive_failures;
+	TimestampTz backoff_until;
+
 	/* pgstats modification counter seen at the last dispatch */
 	int64		changes_at_dispatch;
 } AlDatabaseEntry;
+
+/*
+ * A database that a DDL command (DROP, RENAME, SET TABLESPACE, or CREATE
+ * DATABASE using it as template) needs to itself: no worker may be sent
+ * there until the command ends.  The entry is ignored once its backend is
+ * gone, so a backend that dies mid-command cannot block a database forever.
+ */
+#define AL_MAX_BLOCKS	32
+
+typedef struct AlBlock
+{
+	Oid			dboid;			/* InvalidOid if the entry is unused */
+	pid_t		pid;			/* backend running the command */
+} AlBlock;
 
 typedef struct AlSharedState
 {
@@ -169,6 +202,15 @@ typedef struct AlSharedState
 	int64		tables_analyzed;
 	TimestampTz last_cycle_at;
 	TimestampTz next_cycle_at;
+
+	AlBlock		blocks[AL_MAX_BLOCKS];
+
+	/*
+	 * Fault injection for the tests; only a build with AL_TESTING defined
+	 * can set these (src/testing.c).
+	 */
+	int			inject_launcher_error;	/* an AlInjectLauncher value */
+	Oid			inject_worker_error_db; /* workers there fail at start */
 
 	int			nslots;
 	AlSlot		slots[FLEXIBLE_ARRAY_MEMBER];
@@ -206,7 +248,15 @@ extern int	al_balance_cost(int slotno, bool dobalance, double delay,
 							int limit_base, int total_limit,
 							double total_delay);
 extern AlDatabaseEntry *al_database_entry(Oid dboid, bool create);
+extern bool al_database_is_blocked(Oid dboid);
+extern bool al_block_database(Oid dboid);
+extern void al_unblock_database(Oid dboid);
+extern int	al_terminate_database_workers(Oid dboid);
 extern bool al_wake_launcher(void);
+extern void al_check_injected_launcher_error(AlInjectLauncher where);
+
+/* ddl.c */
+extern void al_install_utility_hook(void);
 extern const char *al_slot_state_name(AlSlotState state);
 extern const char *al_action_name(AlAction action);
 extern const char *al_launcher_state_name(AlLauncherState state);

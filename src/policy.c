@@ -245,3 +245,20 @@ al_compute_cost_limit(int total_limit, double total_delay,
 	limit = (int) (cost_avail * my_limit_base / cost_total);
 	return Max(Min(limit, my_limit_base), 1);
 }
+
+/*
+ * al_failure_backoff_ms
+ *		How long the launcher leaves a database alone after its workers
+ *		failed consecutive_failures times in a row.
+ *
+ * Twice the naptime after one failure, doubling with each further one, up
+ * to 64 naptimes: a database whose worker fails every time gets ever fewer
+ * of the workers, and the others keep theirs.
+ */
+int64
+al_failure_backoff_ms(int naptime_s, int consecutive_failures)
+{
+	if (consecutive_failures <= 0)
+		return 0;
+	return (int64) naptime_s * 1000 << Min(consecutive_failures, 6);
+}

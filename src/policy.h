@@ -90,5 +90,6 @@ extern int	al_compare_databases(const AlDatabaseCandidate *a,
 								 const AlDatabaseCandidate *b);
 extern int	al_compute_cost_limit(int total_limit, double total_delay,
 								  int my_limit_base, double cost_total);
+extern int64 al_failure_backoff_ms(int naptime_s, int consecutive_failures);
 
 #endif							/* AL_POLICY_H */

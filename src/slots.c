@@ -32,9 +32,12 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
+#include "storage/procarray.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -42,6 +45,8 @@
 #include "policy.h"
 
 static void free_slot_locked(AlSlot *slot);
+static void note_worker_end_locked(Oid dboid, bool completed, TimestampTz now);
+static bool database_is_blocked_locked(Oid dboid);
 
 /*
  * al_database_entry
@@ -77,15 +82,23 @@ al_database_entry(Oid dboid, bool create)
  * al_reserve_slot
  *		FREE -> REQUESTED: take a free slot for a worker in dboid.
  *
- * Returns the slot number and its new generation, or -1 when every slot is
- * in use.  The caller must follow up with al_register_worker().
+ * Returns the slot number and its new generation; AL_RESERVE_NO_SLOT when
+ * every slot is in use; AL_RESERVE_BLOCKED when a DDL command needs the
+ * database to itself (ddl.c).  The block is checked under the same lock
+ * that reserves the slot, so a worker is never sent into a database once
+ * its DDL has started.  The caller must follow up with al_register_worker().
  */
 int
 al_reserve_slot(Oid dboid, bool manual, uint64 *generation)
 {
-	int			slotno = -1;
+	int			slotno = AL_RESERVE_NO_SLOT;
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	if (database_is_blocked_locked(dboid))
+	{
+		LWLockRelease(AlShared->lock);
+		return AL_RESERVE_BLOCKED;
+	}
 	for (int i = 0; i < AlShared->nslots; i++)
 	{
 		AlSlot	   *slot = &AlShared->slots[i];
@@ -241,18 +254,7 @@ al_release_slot(int slotno, uint64 generation, bool completed)
 	if (slot->state == AL_SLOT_RUNNING && slot->generation == generation &&
 		slot->pid == MyProcPid)
 	{
-		AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
-
-		if (entry != NULL)
-		{
-			entry->last_finished_at = GetCurrentTimestamp();
-			if (!completed)
-				entry->failure_count++;
-		}
-		if (completed)
-			AlShared->workers_finished++;
-		else
-			AlShared->worker_failures++;
+		note_worker_end_locked(slot->dboid, completed, GetCurrentTimestamp());
 		free_slot_locked(slot);
 	}
 	launcher_latch = AlShared->launcher_latch;
@@ -326,14 +328,15 @@ al_reap_slots(int *nlost)
 			if (slot->generation == copy.generation &&
 				slot->state != AL_SLOT_FREE)
 			{
-				AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
-
-				if (entry != NULL)
-				{
-					entry->failure_count++;
-					entry->last_finished_at = now;
-				}
-				AlShared->worker_failures++;
+				/*
+				 * Without a handle no worker was registered: the process
+				 * that reserved the slot died first.  That is a failed
+				 * launch, not a failed worker.
+				 */
+				if (copy.handle_valid)
+					note_worker_end_locked(slot->dboid, false, now);
+				else
+					AlShared->launch_failures++;
 				free_slot_locked(slot);
 				(*nlost)++;
 			}
@@ -346,6 +349,41 @@ al_reap_slots(int *nlost)
 	}
 
 	return active;
+}
+
+/*
+ * Account for a worker that ended, successfully or not, in the global
+ * counters and its database's history.  A failure starts or extends the
+ * database's backoff; a success ends it.  Caller holds the lock
+ * exclusively.
+ */
+static void
+note_worker_end_locked(Oid dboid, bool completed, TimestampTz now)
+{
+	AlDatabaseEntry *entry = al_database_entry(dboid, false);
+
+	if (completed)
+		AlShared->workers_finished++;
+	else
+		AlShared->worker_failures++;
+
+	if (entry == NULL)
+		return;
+	entry->last_finished_at = now;
+	if (completed)
+	{
+		entry->consecutive_failures = 0;
+		entry->backoff_until = 0;
+	}
+	else
+	{
+		entry->failure_count++;
+		entry->consecutive_failures++;
+		entry->backoff_until =
+			TimestampTzPlusMilliseconds(now,
+										al_failure_backoff_ms(al_naptime,
+															  entry->consecutive_failures));
+	}
 }
 
 /* Reset a slot to FREE, keeping its generation.  Caller holds the lock. */
@@ -517,6 +555,143 @@ al_balance_cost(int slotno, bool dobalance, double delay, int limit_base,
 	LWLockRelease(AlShared->lock);
 
 	return limit;
+}
+
+/*
+ * Is a DDL command that needs this database to itself running?  Entries
+ * whose backend has exited are ignored.  Caller holds the lock.
+ */
+static bool
+database_is_blocked_locked(Oid dboid)
+{
+	for (int i = 0; i < AL_MAX_BLOCKS; i++)
+	{
+		AlBlock    *b = &AlShared->blocks[i];
+
+		if (b->dboid == dboid && BackendPidGetProc(b->pid) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * al_database_is_blocked
+ *		Is a DDL command that needs this database to itself running?
+ */
+bool
+al_database_is_blocked(Oid dboid)
+{
+	bool		result;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	result = database_is_blocked_locked(dboid);
+	LWLockRelease(AlShared->lock);
+	return result;
+}
+
+/*
+ * al_block_database
+ *		Keep workers out of dboid until al_unblock_database().
+ *
+ * Returns false if every block entry is taken by a live backend; the
+ * caller then goes on without the guarantee.
+ */
+bool
+al_block_database(Oid dboid)
+{
+	bool		blocked = false;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AL_MAX_BLOCKS; i++)
+	{
+		AlBlock    *b = &AlShared->blocks[i];
+
+		if (!OidIsValid(b->dboid) || BackendPidGetProc(b->pid) == NULL)
+		{
+			b->dboid = dboid;
+			b->pid = MyProcPid;
+			blocked = true;
+			break;
+		}
+	}
+	LWLockRelease(AlShared->lock);
+	return blocked;
+}
+
+/*
+ * al_unblock_database
+ *		Drop the blocks this backend holds on dboid.
+ */
+void
+al_unblock_database(Oid dboid)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AL_MAX_BLOCKS; i++)
+	{
+		AlBlock    *b = &AlShared->blocks[i];
+
+		if (b->dboid == dboid && b->pid == MyProcPid)
+		{
+			b->dboid = InvalidOid;
+			b->pid = 0;
+		}
+	}
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * al_terminate_database_workers
+ *		Ask every worker sent to dboid to exit; return how many were asked.
+ *
+ * Through the stored handle where there is one, so that a worker not yet
+ * started never starts; otherwise with SIGTERM to its pid.  Either way the
+ * worker exits at its next interrupt check, and frees its slot as usual.
+ */
+int
+al_terminate_database_workers(Oid dboid)
+{
+	AlSlot	   *targets;
+	int			ntargets = 0;
+
+	targets = palloc(sizeof(AlSlot) * AlShared->nslots);
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *slot = &AlShared->slots[i];
+
+		if (slot->state != AL_SLOT_FREE && slot->dboid == dboid)
+			memcpy(&targets[ntargets++], slot, sizeof(AlSlot));
+	}
+	LWLockRelease(AlShared->lock);
+
+	for (int i = 0; i < ntargets; i++)
+	{
+		if (targets[i].handle_valid)
+			TerminateBackgroundWorker((BackgroundWorkerHandle *) &targets[i].handle);
+		else if (targets[i].pid != 0)
+			(void) kill(targets[i].pid, SIGTERM);
+	}
+	pfree(targets);
+	return ntargets;
+}
+
+/*
+ * al_check_injected_launcher_error
+ *		Raise the error a test asked for at this point, once.
+ */
+void
+al_check_injected_launcher_error(AlInjectLauncher where)
+{
+	bool		fire;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	fire = (AlShared->inject_launcher_error == where);
+	if (fire)
+		AlShared->inject_launcher_error = AL_INJECT_NONE;
+	LWLockRelease(AlShared->lock);
+
+	if (fire)
+		elog(ERROR, "pg_autolauncher: injected launcher error (test)");
 }
 
 /*

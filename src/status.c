@@ -45,7 +45,7 @@ PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
 
 #define STATUS_COLS		15
 #define WORKERS_COLS	15
-#define DATABASES_COLS	9
+#define DATABASES_COLS	10
 
 static Datum
 timestamp_or_null(TimestampTz ts, bool *isnull)
@@ -189,6 +189,7 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AlVacuumSettings settings;
+	TimestampTz now;
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tup;
@@ -196,6 +197,7 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 	al_require_shared_state();
 	InitMaterializedSRF(fcinfo, 0);
 	al_current_settings(&settings);
+	now = GetCurrentTimestamp();
 
 	rel = table_open(DatabaseRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
@@ -227,6 +229,9 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 		i++;
 		values[i++] = Int64GetDatum(entry.dispatch_count);
 		values[i++] = Int64GetDatum(entry.failure_count);
+		values[i] = timestamp_or_null(entry.backoff_until > now
+									  ? entry.backoff_until : 0, &nulls[i]);
+		i++;
 		values[i] = Int32GetDatum((int32) (settings.recent_xid - pgdb->datfrozenxid));
 		nulls[i++] = !TransactionIdIsNormal(pgdb->datfrozenxid);
 		values[i] = Int32GetDatum((int32) (settings.recent_multi - pgdb->datminmxid));
@@ -304,6 +309,12 @@ pg_autolauncher_request(PG_FUNCTION_ARGS)
 				 errhint("Use DROP DATABASE to drop invalid databases.")));
 
 	slotno = al_reserve_slot(dboid, true, &generation);
+	if (slotno == AL_RESERVE_BLOCKED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("database \"%s\" is being dropped or altered", dbname),
+				 errdetail("A DROP DATABASE, ALTER DATABASE or CREATE DATABASE command needs it to itself."),
+				 errhint("Retry when the command has finished.")));
 	if (slotno < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),

@@ -99,6 +99,7 @@ static bool MyCompleted = false;
 
 static MemoryContext WorkerContext = NULL;
 
+static void check_injected_worker_error(void);
 static void worker_on_exit(int code, Datum arg);
 static void harden_session(void);
 static void process_database(void);
@@ -151,6 +152,8 @@ pg_autolauncher_worker_main(Datum main_arg)
 	if (!al_claim_slot(MySlotNo, MyGeneration))
 		proc_exit(0);
 
+	check_injected_worker_error();
+
 	ereport(DEBUG1,
 			(errmsg_internal("pg_autolauncher worker started in database %u, slot %d",
 							 MyDatabaseId, MySlotNo)));
@@ -159,6 +162,20 @@ pg_autolauncher_worker_main(Datum main_arg)
 
 	MyCompleted = true;
 	proc_exit(0);
+}
+
+/* A test asked workers in this database to fail (src/testing.c). */
+static void
+check_injected_worker_error(void)
+{
+	bool		fail;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	fail = (AlShared->inject_worker_error_db == MyDatabaseId);
+	LWLockRelease(AlShared->lock);
+
+	if (fail)
+		elog(ERROR, "pg_autolauncher: injected worker error (test)");
 }
 
 static void

@@ -15,7 +15,8 @@ use Test::More;
 
 use Exporter 'import';
 our @EXPORT = qw(al_node al_status al_wait_slots_free al_slot_states
-  al_make_dead_tuples);
+  al_make_dead_tuples al_enable_injection al_inject al_slow_table
+  al_wait_running al_counters_balance);
 
 # A started node with the library preloaded, autovacuum off, and the
 # extension created in "postgres".  %conf adds or overrides settings.
@@ -79,6 +80,81 @@ sub al_make_dead_tuples
 	$node->poll_query_until($db,
 		"SELECT n_dead_tup >= $rows FROM pg_stat_user_tables WHERE relname = '$table'"
 	) or die "dead tuples of $table never became visible";
+	return;
+}
+
+# Declare the fault-injection function of a test build (src/testing.c).
+sub al_enable_injection
+{
+	my ($node) = @_;
+	my ($ret, $stdout, $stderr) = $node->psql(
+		'postgres', q{
+		CREATE FUNCTION al_test_inject(what text, dboid oid DEFAULT 0)
+		RETURNS void AS 'pg_autolauncher', 'pg_autolauncher_test_inject'
+		LANGUAGE C STRICT});
+	BAIL_OUT(
+		"pg_autolauncher was built without fault injection; build and install it with \"make AL_TESTING=1\": $stderr"
+	) if $ret != 0;
+	return;
+}
+
+# Inject a fault: 'launcher_loop', 'launcher_dispatch', 'worker' (in the
+# database named $dbname) or 'none'.
+sub al_inject
+{
+	my ($node, $what, $dbname) = @_;
+	my $oid =
+	  defined $dbname
+	  ? "(SELECT oid FROM pg_database WHERE datname = '$dbname')"
+	  : '0';
+	$node->safe_psql('postgres', "SELECT al_test_inject('$what', $oid)");
+	return;
+}
+
+# Create table $table in $db with $rows rows, all of them dead, whose
+# vacuum is throttled so hard (through its own cost reloptions) that it
+# runs until interrupted.
+sub al_slow_table
+{
+	my ($node, $db, $table, $rows) = @_;
+	$node->safe_psql(
+		$db, qq{
+		CREATE TABLE $table (id int, v int, pad text)
+			WITH (autovacuum_vacuum_cost_delay = 100,
+				  autovacuum_vacuum_cost_limit = 1);
+		INSERT INTO $table SELECT g, 0, repeat('x', 100)
+		  FROM generate_series(1, $rows) g;
+		VACUUM ANALYZE $table;});
+	al_make_dead_tuples($node, $db, $table, $rows);
+	return;
+}
+
+# Wait until a worker in $db is vacuuming $table; return its pid.
+sub al_wait_running
+{
+	my ($node, $db, $table) = @_;
+	$node->poll_query_until(
+		'postgres', qq{
+		SELECT count(*) = 1 FROM autolauncher.workers
+		 WHERE state = 'running' AND datname = '$db' AND relname = '$table'})
+	  or die "no worker started vacuuming $db.$table";
+	return $node->safe_psql('postgres',
+		"SELECT pid FROM autolauncher.workers WHERE datname = '$db' AND relname = '$table'"
+	);
+}
+
+# The invariant of the counters once every slot is free.
+sub al_counters_balance
+{
+	my ($node, $what) = @_;
+	my ($launched, $finished, $failures) = split /\|/,
+	  $node->safe_psql('postgres',
+		'SELECT workers_launched, workers_finished, worker_failures FROM autolauncher.status'
+	  );
+	is($launched, $finished + $failures,
+		($what // 'counters balance')
+		  . ": launched ($launched) = finished ($finished) + failed ($failures)"
+	);
 	return;
 }
 
