@@ -19,10 +19,12 @@ our @EXPORT = qw(al_node al_status al_wait_slots_free al_slot_states
   al_wait_running al_counters_balance);
 
 # A started node with the library preloaded, autovacuum off, and the
-# extension created in "postgres".  %conf adds or overrides settings.
+# extension created in "postgres".  %conf adds or overrides settings; its
+# key _init, if given, is a hash ref of options for Cluster->init.
 sub al_node
 {
 	my ($name, %conf) = @_;
+	my $init = delete $conf{_init} // {};
 	my %settings = (
 		shared_preload_libraries => "'pg_autolauncher'",
 		autovacuum => 'off',
@@ -30,7 +32,7 @@ sub al_node
 		%conf);
 
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	$node->init(%$init);
 	$node->append_conf('postgresql.conf',
 		join('', map { "$_ = $settings{$_}\n" } sort keys %settings));
 	$node->start;

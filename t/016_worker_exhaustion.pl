@@ -1,0 +1,68 @@
+# Case 8 of the crash semantics: max_worker_processes is too small.  The
+# launcher fails to register workers, logs it clearly at most once per
+# cycle, counts it, retries, and resumes when a slot frees up.
+
+use strict;
+use warnings;
+
+use lib 't';
+use AutoLauncherTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# Two background worker slots: the launcher takes one, so only one worker
+# can run (the logical replication launcher is not started).
+my $node = al_node(
+	'exhaustion',
+	'pg_autolauncher.enabled' => 'off',
+	max_worker_processes => '2',
+	max_logical_replication_workers => '0');
+
+$node->safe_psql('postgres', 'CREATE DATABASE busy');
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+al_slow_table($node, 'busy', 'big', 50000);
+$node->safe_psql('other',
+	'CREATE TABLE t AS SELECT generate_series(1, 5000) AS v; DELETE FROM t');
+
+# A manual worker takes the only free background worker slot.
+$node->safe_psql('postgres', "SELECT autolauncher.request('busy')");
+my $busy_pid = al_wait_running($node, 'busy', 'big');
+
+my $offset = -s $node->logfile;
+my $cycles_before = al_status($node, 'cycles');
+$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
+$node->reload;
+
+ok( $node->poll_query_until(
+		'postgres', 'SELECT launch_failures >= 3 FROM autolauncher.status'),
+	'the launcher fails to register workers, and retries');
+my $cycles = al_status($node, 'cycles') - $cycles_before;
+my $log = slurp_file($node->logfile, $offset);
+my $lines = () = $log =~
+  /LOG:  pg_autolauncher could not start a worker for database \d+: no free background worker slot/g;
+cmp_ok($lines, '>=', 1, "the failure is logged ($lines lines)");
+cmp_ok($lines, '<=', $cycles, "at most one line per cycle ($cycles cycles)");
+like(
+	$log,
+	qr/HINT:  Raise max_worker_processes, or lower pg_autolauncher.max_workers/,
+	'the log line says what to do');
+is( $node->safe_psql(
+		'postgres', "SELECT count(*) FROM autolauncher.workers WHERE state <> 'free'"),
+	'1',
+	'failed registrations leave no slot behind');
+
+# Free the background worker slot: the launcher resumes.
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($busy_pid)");
+$node->safe_psql('busy', 'DROP TABLE big');
+ok( $node->poll_query_until(
+		'other',
+		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"
+	),
+	'once a slot is free the launcher resumes and other is vacuumed');
+
+al_wait_slots_free($node);
+al_counters_balance($node);
+
+$node->stop;
+done_testing();
