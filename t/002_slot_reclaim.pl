@@ -19,9 +19,10 @@ my $node = al_node('reclaim', 'pg_autolauncher.enabled' => 'off');
 # 1. The database is dropped before the worker can connect.
 #
 # Session A holds the database's lock through an uncommitted RENAME, so
-# that DROP DATABASE (session B) queues behind it, and the worker queues
-# behind the DROP in InitPostgres.  When A rolls back, the DROP goes
-# through first and the worker finds its database gone.
+# the worker requested meanwhile waits for it in InitPostgres, and so does
+# DROP DATABASE (session B).  The DROP's hook tells the waiting worker to
+# exit: it never connects, and only the launcher can free its slot,
+# through the stored handle.
 $node->safe_psql('postgres', 'CREATE DATABASE victim');
 my $victim_oid = $node->safe_psql('postgres',
 	"SELECT oid FROM pg_database WHERE datname = 'victim'");
@@ -29,48 +30,39 @@ my $victim_oid = $node->safe_psql('postgres',
 my $a = $node->background_psql('postgres');
 $a->query_safe('BEGIN; ALTER DATABASE victim RENAME TO victim_renamed;');
 
-my $b = $node->background_psql('postgres', on_error_stop => 0);
-my $b_pid = $b->query_safe('SELECT pg_backend_pid()');
-$b->query_until(qr/dropping/, "\\echo dropping\nDROP DATABASE victim;\n");
-
-ok( $node->poll_query_until(
-		'postgres', qq{
-		SELECT count(*) = 1 FROM pg_locks
-		 WHERE pid = $b_pid AND NOT granted AND locktype = 'object'
-		   AND objid = $victim_oid}),
-	'DROP DATABASE waits for the database lock');
-
 my $slot = $node->safe_psql('postgres',
 	"SELECT autolauncher.request('victim')");
 like($slot, qr/^\d+$/, "request() returned slot $slot");
-
 ok( $node->poll_query_until(
 		'postgres', qq{
-		SELECT count(*) = 2 FROM pg_locks
+		SELECT count(*) = 1 FROM pg_locks
 		 WHERE NOT granted AND locktype = 'object' AND objid = $victim_oid}),
-	'the worker waits behind DROP DATABASE to connect');
+	'the worker waits for the database lock to connect');
 is( $node->safe_psql(
 		'postgres', "SELECT state FROM autolauncher.workers WHERE slot = $slot"),
 	'requested',
 	'its slot is requested while the worker has not connected');
 
 my $log_offset = -s $node->logfile;
-$a->query_safe('ROLLBACK');
-$a->quit;
-$b->quit;
-
-is($node->safe_psql('postgres',
-	"SELECT count(*) FROM pg_database WHERE oid = $victim_oid"),
-	'0', 'the database was dropped');
-
-$node->wait_for_log(qr/database $victim_oid does not exist/, $log_offset);
-pass('the worker failed to connect to the dropped database');
+my $b = $node->background_psql('postgres', on_error_stop => 0);
+$b->query_until(qr/dropping/, "\\echo dropping\nDROP DATABASE victim;\n");
 
 al_wait_slots_free($node,
 	'the launcher freed the slot of the worker that never connected');
+like(
+	slurp_file($node->logfile, $log_offset),
+	qr/pg_autolauncher freed 1 worker slot whose worker ended before claiming it/,
+	'the launcher reports the reclaimed slot');
 is($node->safe_psql('postgres',
-	'SELECT worker_failures >= 1 FROM autolauncher.status'),
-	't', 'the lost worker counts as a worker failure');
+	'SELECT worker_failures FROM autolauncher.status'),
+	'1', 'the lost worker counts as a worker failure');
+
+$a->query_safe('ROLLBACK');
+$a->quit;
+$b->quit;
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM pg_database WHERE oid = $victim_oid"),
+	'0', 'the database was dropped');
 
 #
 # 2. A running worker is terminated in the middle of a long vacuum.
@@ -105,6 +97,30 @@ cmp_ok($elapsed, '<', 10,
 
 is(al_status($node, 'worker_failures'), $failures_before + 1,
 	'the terminated worker counts as a worker failure');
+
+#
+# 3. pg_cancel_backend() cancels the current table only: the worker goes on
+#    and ends normally.
+#
+$node->safe_psql('busy', 'CREATE TABLE small AS SELECT generate_series(1, 5000) AS v; DELETE FROM small');
+$slot = $node->safe_psql('postgres', "SELECT autolauncher.request('busy')");
+$pid = al_wait_running($node, 'busy', 'big');
+my $finished_before = al_status($node, 'workers_finished');
+my $offset = -s $node->logfile;
+is($node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)"),
+	't', 'pg_cancel_backend on the worker');
+al_wait_slots_free($node, 'the worker freed its slot after the cancel');
+like(
+	slurp_file($node->logfile, $offset),
+	qr/ERROR:  canceling statement due to user request\n(?:.*\n)*?\s*automatic vacuum of table "busy.public.big"/,
+	'the cancel ended the vacuum of big, with its context');
+is(al_status($node, 'workers_finished'),
+	$finished_before + 1, 'the worker went on and finished normally');
+is( $node->safe_psql(
+		'busy',
+		"SELECT vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 'small'"),
+	't',
+	'it processed its other table too');
 
 #
 # Whatever happened, nothing is left pending.

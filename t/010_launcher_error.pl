@@ -85,6 +85,20 @@ ok( $node->poll_query_until(
 al_counters_balance($node, 'after the adopted worker');
 
 #
+# pg_terminate_backend() on the launcher is an error exit too.
+#
+$old_launcher = al_status($node, 'launcher_pid');
+$offset = -s $node->logfile;
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($old_launcher)");
+ok( $node->poll_query_until(
+		'postgres', qq{
+		SELECT launcher_pid IS NOT NULL AND launcher_pid <> $old_launcher
+		  FROM autolauncher.status}),
+	'a terminated launcher is restarted');
+unlike(slurp_file($node->logfile, $offset), qr/reinitializing/,
+	'without a crash cycle');
+
+#
 # The launcher dies between reserving a slot and registering its worker.
 #
 $node->safe_psql('postgres', 'CREATE DATABASE another');

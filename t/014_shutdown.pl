@@ -41,6 +41,10 @@ for my $mode (qw(fast smart))
 		"$mode shutdown: the worker exited normally, not by a signal");
 	unlike($log, qr/terminated by signal|server process .* was terminated/,
 		"$mode shutdown: no process crashed");
+	like(
+		$log,
+		qr/background worker "pg_autolauncher launcher" \(PID \d+\) exited with exit code 1/,
+		"$mode shutdown: the launcher exited on SIGTERM");
 	like($log, qr/database system is shut down/,
 		"$mode shutdown: the server shut down");
 
