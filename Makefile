@@ -35,3 +35,7 @@ EXTRA_CLEAN = tmp_check_regress src/testing.o
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies: rebuild everything when a
+# shared header changes, so no object keeps an old struct layout.
+$(filter %.o,$(OBJS)): src/pg_autolauncher.h src/policy.h

@@ -54,6 +54,9 @@ CREATE FUNCTION @extschema@.databases_internal(
     OUT dispatch_count bigint,
     OUT failure_count bigint,
     OUT backoff_until timestamptz,
+    OUT estimated_tables integer,
+    OUT next_check_at timestamptz,
+    OUT reason text,
     OUT frozenxid_age integer,
     OUT minmxid_age integer,
     OUT wraparound boolean)

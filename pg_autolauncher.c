@@ -49,6 +49,9 @@ int			al_worker_slots = 8;
 int			al_max_workers = 3;
 int			al_naptime = 60;
 int			al_max_databases = 1024;
+int			al_check_interval = 1000;
+int			al_max_visit_interval = 600;
+int			al_max_workers_per_database = 0;
 
 /* Shared state, set up by al_shmem_startup() */
 AlSharedState *AlShared = NULL;
@@ -118,8 +121,10 @@ define_gucs(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pg_autolauncher.naptime",
-							"Minimum time between two visits of the same database.",
-							NULL,
+							"Time before the launcher retries work that a visit left undone.",
+							"A database is revisited at once when new tables cross "
+							"their thresholds; tables left over by the last visit "
+							"wait this long.",
 							&al_naptime,
 							60, 1, INT_MAX / 1000,
 							PGC_SIGHUP,
@@ -133,6 +138,34 @@ define_gucs(void)
 							&al_max_databases,
 							1024, 16, 65536,
 							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.check_interval",
+							"Time between two passes of the launcher over the statistics.",
+							"Each pass estimates every database's work from "
+							"pgstats and dispatches workers where it finds some.",
+							&al_check_interval,
+							1000, 100, 3600 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.max_visit_interval",
+							"Longest time a database goes without a visit, even with no work estimated.",
+							"A safety net for work the statistics cannot show.",
+							&al_max_visit_interval,
+							600, 1, INT_MAX / 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.max_workers_per_database",
+							"Maximum number of workers in one database at once.",
+							"0 means no limit other than max_workers.",
+							&al_max_workers_per_database,
+							0, 0, 256,
+							PGC_SIGHUP,
 							0,
 							NULL, NULL, NULL);
 

@@ -25,7 +25,14 @@ ALTER SYSTEM SET pg_autolauncher.naptime = '1 year';
 ALTER SYSTEM SET pg_autolauncher.naptime = 'soon';
 ALTER SYSTEM SET pg_autolauncher.enabled = 'perhaps';
 ALTER SYSTEM SET pg_autolauncher.max_databases = 8;
+ALTER SYSTEM SET pg_autolauncher.check_interval = '50ms';
+ALTER SYSTEM SET pg_autolauncher.check_interval = '2h';
+ALTER SYSTEM SET pg_autolauncher.max_visit_interval = 0;
+ALTER SYSTEM SET pg_autolauncher.max_workers_per_database = -1;
+ALTER SYSTEM SET pg_autolauncher.max_workers_per_database = 1000;
 
 -- Valid values are accepted, in any unit.
 ALTER SYSTEM SET pg_autolauncher.naptime = '2min';
-ALTER SYSTEM RESET pg_autolauncher.naptime;
+ALTER SYSTEM SET pg_autolauncher.check_interval = '0.5s';
+ALTER SYSTEM SET pg_autolauncher.max_visit_interval = '1h';
+ALTER SYSTEM RESET ALL;

@@ -1,41 +1,47 @@
 /*-------------------------------------------------------------------------
  *
  * launcher.c
- *		The pg_autolauncher launcher: decides which database gets the next
- *		worker, and dispatches it.
+ *		The pg_autolauncher launcher: estimates every database's work from
+ *		the cumulative statistics and dispatches workers where it finds some.
  *
  * The launcher is a static background worker connected to no database, as
- * core's autovacuum launcher is.  It owns no table-level work.  Each time
- * it wakes (on its latch, or when its timer expires) it:
+ * core's autovacuum launcher is.  It does no table-level work.  Every
+ * pg_autolauncher.check_interval, or sooner when its latch is set (a worker
+ * exited, the postmaster reported a worker start or stop, request() or
+ * wakeup() was called), it makes one pass:
  *
- *	1. reaps: frees any slot whose worker stopped without freeing it (see
- *	   al_reap_slots in slots.c);
- *	2. works out its state: yielding while core autovacuum is on, disabled
- *	   while pg_autolauncher.enabled is off, otherwise idle or running;
- *	3. when it may dispatch and has a free worker, runs a scheduling pass:
- *	   it reads pg_database and each database's pgstats entry, ranks the
- *	   databases with al_compare_databases (policy.c) and fills free slots,
- *	   up to pg_autolauncher.max_workers, registering one dynamic worker per
- *	   slot with itself as bgw_notify_pid;
- *	4. sleeps until the next database is due, or until something sets its
- *	   latch: a worker exiting (al_release_slot), the postmaster reporting a
- *	   worker start or stop (SIGUSR1), autolauncher.request() or wakeup().
+ *	1. Reap: free any slot whose worker stopped without freeing it
+ *	   (al_reap_slots in slots.c).
+ *	2. Work out its state: yielding while core autovacuum is on, disabled
+ *	   while pg_autolauncher.enabled is off, else idle or running.
+ *	3. Estimate (refresh_estimates): read pg_database, and each database's
+ *	   pgstats modification counter.  If any counter moved, or a visit ended
+ *	   since the last estimate, walk the shared pgstats hash once and, for
+ *	   every table of every database, compare its dead, inserted and
+ *	   modified tuples with its thresholds (al_estimate_table in policy.c),
+ *	   using live tuples for reltuples and the lowest thresholds that the
+ *	   database's workers published, since reloptions may set them below the
+ *	   GUCs.  An idle cluster costs one pg_database scan and one pgstats
+ *	   look-up per database per pass.
+ *	4. Classify each database (classify_database): is it due, and why.
+ *	5. Dispatch: rank the due databases (al_compare_databases) and fill free
+ *	   slots, up to max_workers, and up to max_workers_per_database in any
+ *	   one database.
  *
- * Which databases are due: never one that already has a worker, that a DDL
- * command needs to itself (ddl.c), or whose workers failed recently (it
- * is backed off, longer after each failure in a row, see
- * al_failure_backoff_ms).  Otherwise a database in XID or multixact
- * wraparound danger is due unless it was visited in the last
- * WRAPAROUND_REVISIT_MS.  Otherwise, as in core, a database is visited at
- * most once per pg_autolauncher.naptime, and only if it has a pgstats
- * entry (a database nobody ever used has nothing to vacuum) and accepts
- * connections.  Among due databases the one with the
- * most modifications since our last visit goes first.
+ * A database is due when it is in XID or multixact wraparound danger;
+ * when more of its tables are over threshold than its last visit left over
+ * (new work: it gets a worker within a pass, whatever the naptime); when
+ * work left over by the last visit has waited a naptime; or when it has
+ * not been visited for max_visit_interval (a safety net for what the
+ * statistics cannot show).  It is never due while a DDL command needs it
+ * to itself (ddl.c) or while its workers' failures have it backed off.  A
+ * database with a worker gets another only if it has more tables with new
+ * work than workers.
  *
- * The launcher keeps no state that matters in local memory: slot states,
- * worker handles and per-database history are all in shared memory.  So
- * when it errors and the postmaster restarts it, the new launcher simply
- * carries on with the workers it finds in the slots.
+ * The launcher keeps nothing that matters in local memory: slot states,
+ * worker handles, estimates and per-database history are all in shared
+ * memory.  So when it errors and the postmaster restarts it, the new
+ * launcher simply carries on with the workers it finds in the slots.
  *
  * IDENTIFICATION
  *	  src/launcher.c
@@ -50,6 +56,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
+#include "lib/dshash.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/autovacuum.h"
@@ -60,17 +67,18 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/dsa.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/pgstat_internal.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "pg_autolauncher.h"
 #include "policy.h"
 
-/* Shortest and longest sleep between two wake-ups, in milliseconds. */
+/* Shortest sleep between two passes, in milliseconds. */
 #define MIN_SLEEP_MS	100L
-#define MAX_SLEEP_MS	(300L * 1000L)
 
 /* Poll interval while a slot waits for its worker to start. */
 #define POLL_REQUESTED_MS	1000L
@@ -86,22 +94,34 @@
  */
 #define WRAPAROUND_REVISIT_MS	10000L
 
-/* A pg_database row, as much of it as the launcher needs. */
+/* A pg_database row, and what this pass found out about it. */
 typedef struct LauncherDatabase
 {
 	Oid			dboid;
-	NameData	datname;
 	TransactionId datfrozenxid;
 	MultiXactId datminmxid;
 	bool		datallowconn;
+	int64		changes;		/* pgstats modification counter, -1: none */
+	int			workers;		/* slots REQUESTED or RUNNING there */
+	bool		has_entry;		/* it has an AlDatabaseEntry */
+	AlDatabaseEntry entry;		/* copy of it, estimate refreshed */
+
+	/* the verdict */
+	AlDatabaseCandidate cand;
+	bool		due;
+	AlReason	reason;
+	int			reason_count;
+	TimestampTz next_check_at;
 } LauncherDatabase;
 
-/* A database the launcher may dispatch to, with its pgstats total. */
-typedef struct LauncherCandidate
+/* one database's running estimate while the pgstats hash is walked */
+typedef struct WorkEstimate
 {
-	AlDatabaseCandidate c;
-	int64		total;			/* modifications counted by pgstats so far */
-} LauncherCandidate;
+	Oid			dboid;			/* hash key */
+	AlThresholdFloor floor;
+	int			tables;
+	double		score;
+} WorkEstimate;
 
 static MemoryContext LauncherCycleContext = NULL;
 
@@ -119,7 +139,13 @@ static void publish_state(AlLauncherState state, bool counted_cycle,
 						  TimestampTz next_cycle_at);
 static List *get_database_list(void);
 static TimestampTz run_cycle(int active);
-static int64 database_changes(Oid dboid);
+static void refresh_estimates(LauncherDatabase *dbs, int ndbs);
+static void estimate_work(HTAB *estimates, const AlVacuumSettings *settings);
+static void classify_database(LauncherDatabase *db,
+							  const AlVacuumSettings *settings,
+							  TimestampTz now);
+static int	dispatch_due(LauncherDatabase *dbs, int ndbs, int active,
+						 TimestampTz now, TimestampTz *next_cycle_at);
 static void report_lost_workers(int nlost);
 
 void
@@ -162,10 +188,7 @@ pg_autolauncher_launcher_main(Datum main_arg)
 		report_lost_workers(nlost);
 
 		state = current_state(active);
-		now = GetCurrentTimestamp();
-
-		if ((state == AL_LAUNCHER_IDLE || state == AL_LAUNCHER_RUNNING) &&
-			active < al_effective_max_workers())
+		if (state == AL_LAUNCHER_IDLE || state == AL_LAUNCHER_RUNNING)
 		{
 			next_cycle_at = run_cycle(active);
 			state = current_state(al_count_active_slots());
@@ -173,20 +196,16 @@ pg_autolauncher_launcher_main(Datum main_arg)
 		}
 		else
 		{
-			/* nothing to schedule: check again after a naptime */
-			if (next_cycle_at <= now)
-				next_cycle_at = TimestampTzPlusMilliseconds(now,
-															al_naptime * 1000L);
-			publish_state(state, false,
-						  (state == AL_LAUNCHER_IDLE ||
-						   state == AL_LAUNCHER_RUNNING) ? next_cycle_at : 0);
+			/* nothing to schedule: look again after a check interval */
+			next_cycle_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														al_check_interval);
+			publish_state(state, false, 0);
 		}
 
 		now = GetCurrentTimestamp();
 		sleep_ms = (next_cycle_at > now)
 			? (long) ((next_cycle_at - now) / 1000) : 0;
 		sleep_ms = Max(sleep_ms, MIN_SLEEP_MS);
-		sleep_ms = Min(sleep_ms, MAX_SLEEP_MS);
 		for (int i = 0; i < AlShared->nslots; i++)
 		{
 			/* unlocked peek: a stale answer only shortens one sleep */
@@ -349,9 +368,8 @@ get_database_list(void)
 			continue;
 
 		oldcxt = MemoryContextSwitchTo(resultcxt);
-		db = palloc(sizeof(LauncherDatabase));
+		db = palloc0(sizeof(LauncherDatabase));
 		db->dboid = pgdb->oid;
-		namestrcpy(&db->datname, NameStr(pgdb->datname));
 		db->datfrozenxid = pgdb->datfrozenxid;
 		db->datminmxid = pgdb->datminmxid;
 		db->datallowconn = pgdb->datallowconn;
@@ -364,227 +382,6 @@ get_database_list(void)
 	CommitTransactionCommand();
 
 	return dblist;
-}
-
-/* Tuples inserted, updated or deleted in a database, from its pgstats entry. */
-static int64
-database_changes(Oid dboid)
-{
-	PgStat_StatDBEntry *dbentry = pgstat_fetch_stat_dbentry(dboid);
-
-	if (dbentry == NULL)
-		return -1;
-	return dbentry->n_tuples_inserted + dbentry->n_tuples_updated +
-		dbentry->n_tuples_deleted;
-}
-
-/* comparator for qsort over LauncherCandidate */
-static int
-candidate_cmp(const void *a, const void *b)
-{
-	return al_compare_databases(&((const LauncherCandidate *) a)->c,
-								&((const LauncherCandidate *) b)->c);
-}
-
-/*
- * run_cycle
- *		One scheduling pass: rank the due databases and fill free slots.
- *
- * Returns when the launcher should run its next pass if nothing wakes it
- * earlier.
- */
-static TimestampTz
-run_cycle(int active)
-{
-	MemoryContext oldcxt;
-	AlVacuumSettings settings;
-	List	   *dblist;
-	ListCell   *lc;
-	LauncherCandidate *cands;
-	int			ncands = 0;
-	TimestampTz now;
-	TimestampTz next_cycle_at;
-	long		naptime_ms = al_naptime * 1000L;
-	bool		history_full = false;
-
-	MemoryContextReset(LauncherCycleContext);
-	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
-
-	dblist = get_database_list();
-	al_current_settings(&settings);
-	now = GetCurrentTimestamp();
-	next_cycle_at = TimestampTzPlusMilliseconds(now, naptime_ms);
-
-	cands = palloc0(sizeof(LauncherCandidate) * Max(list_length(dblist), 1));
-
-	foreach(lc, dblist)
-	{
-		LauncherDatabase *db = lfirst(lc);
-		AlDatabaseCandidate *c = &cands[ncands].c;
-		AlDatabaseEntry *entry;
-		TimestampTz last_dispatch_at = 0;
-		TimestampTz backoff_until = 0;
-		int64		changes_at_dispatch = 0;
-		int64		total;
-
-		CHECK_FOR_INTERRUPTS();
-
-		c->dboid = db->dboid;
-		c->datfrozenxid = db->datfrozenxid;
-		c->datminmxid = db->datminmxid;
-		c->xid_wraparound = al_xid_is_wraparound(db->datfrozenxid,
-												 settings.recent_xid,
-												 settings.freeze_max_age);
-		c->multi_wraparound = al_multi_is_wraparound(db->datminmxid,
-													 settings.recent_multi,
-													 settings.multixact_freeze_max_age);
-
-		/* one worker per database; none while a DDL command needs it */
-		if (al_database_has_worker(db->dboid) ||
-			al_database_is_blocked(db->dboid))
-			continue;
-
-		LWLockAcquire(AlShared->lock, LW_SHARED);
-		entry = al_database_entry(db->dboid, false);
-		if (entry != NULL)
-		{
-			last_dispatch_at = entry->last_dispatch_at;
-			changes_at_dispatch = entry->changes_at_dispatch;
-			backoff_until = entry->backoff_until;
-		}
-		LWLockRelease(AlShared->lock);
-
-		/* its workers keep failing: leave it alone for a while */
-		if (backoff_until > now)
-		{
-			next_cycle_at = Min(next_cycle_at, backoff_until);
-			continue;
-		}
-
-		total = database_changes(db->dboid);
-
-		/* not at risk: only connectable databases that saw activity */
-		if (!c->xid_wraparound && !c->multi_wraparound &&
-			(!db->datallowconn || total < 0))
-			continue;
-
-		/* at most one visit per naptime, or per WRAPAROUND_REVISIT_MS */
-		if (last_dispatch_at != 0)
-		{
-			long		interval_ms = naptime_ms;
-			TimestampTz due_at;
-
-			if (c->xid_wraparound || c->multi_wraparound)
-				interval_ms = Min(naptime_ms, WRAPAROUND_REVISIT_MS);
-			due_at = TimestampTzPlusMilliseconds(last_dispatch_at, interval_ms);
-			if (due_at > now)
-			{
-				next_cycle_at = Min(next_cycle_at, due_at);
-				continue;
-			}
-		}
-
-		/* a stats reset makes the total go backwards: count it all */
-		c->changes = (total >= changes_at_dispatch)
-			? total - changes_at_dispatch : Max(total, 0);
-		c->last_dispatch_at = last_dispatch_at;
-		cands[ncands].total = Max(total, 0);
-		ncands++;
-	}
-
-	qsort(cands, ncands, sizeof(LauncherCandidate), candidate_cmp);
-
-	for (int i = 0; i < ncands && active < al_effective_max_workers(); i++)
-	{
-		AlDatabaseCandidate *c = &cands[i].c;
-		bool		has_history;
-		uint64		generation;
-		int			slotno;
-
-		CHECK_FOR_INTERRUPTS();
-
-		/* make sure the database has a history entry before dispatching */
-		LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-		has_history = (al_database_entry(c->dboid, true) != NULL);
-		LWLockRelease(AlShared->lock);
-		if (!has_history && !c->xid_wraparound && !c->multi_wraparound)
-		{
-			history_full = true;
-			continue;
-		}
-
-		slotno = al_reserve_slot(c->dboid, false, &generation);
-		if (slotno == AL_RESERVE_BLOCKED)
-			continue;			/* a DDL command started meanwhile */
-		if (slotno < 0)
-			break;				/* request() took the last slots */
-
-		al_check_injected_launcher_error(AL_INJECT_LAUNCHER_DISPATCH);
-
-		if (!al_register_worker(slotno, generation, c->dboid, MyProcPid))
-		{
-			ereport(LOG,
-					(errmsg("pg_autolauncher could not start a worker for database %u: no free background worker slot",
-							c->dboid),
-					 errhint("Raise max_worker_processes, or lower pg_autolauncher.max_workers. The launcher retries in %ld seconds.",
-							 Min(naptime_ms, LAUNCH_RETRY_MS) / 1000)));
-			next_cycle_at = Min(next_cycle_at,
-								TimestampTzPlusMilliseconds(now,
-															Min(naptime_ms, LAUNCH_RETRY_MS)));
-			break;
-		}
-
-		LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-		{
-			AlDatabaseEntry *entry = al_database_entry(c->dboid, false);
-
-			if (entry != NULL)
-				entry->changes_at_dispatch = cands[i].total;
-		}
-		LWLockRelease(AlShared->lock);
-
-		ereport(DEBUG1,
-				(errmsg_internal("pg_autolauncher dispatched a worker to database %u in slot %d%s",
-								 c->dboid, slotno,
-								 c->xid_wraparound || c->multi_wraparound ?
-								 " to prevent wraparound" : "")));
-		active++;
-	}
-
-	if (history_full)
-		ereport(WARNING,
-				(errmsg("pg_autolauncher cannot track more than %d databases",
-						al_max_databases),
-				 errdetail("Some databases get no worker except to prevent wraparound."),
-				 errhint("Raise pg_autolauncher.max_databases and restart the server.")));
-
-	/* forget the history of databases that no longer exist */
-	{
-		HASH_SEQ_STATUS seq;
-		AlDatabaseEntry *entry;
-
-		LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-		hash_seq_init(&seq, AlDatabases);
-		while ((entry = hash_seq_search(&seq)) != NULL)
-		{
-			bool		exists = false;
-
-			foreach(lc, dblist)
-			{
-				if (((LauncherDatabase *) lfirst(lc))->dboid == entry->dboid)
-				{
-					exists = true;
-					break;
-				}
-			}
-			if (!exists)
-				(void) hash_search(AlDatabases, &entry->dboid, HASH_REMOVE, NULL);
-		}
-		LWLockRelease(AlShared->lock);
-	}
-
-	MemoryContextSwitchTo(oldcxt);
-	return next_cycle_at;
 }
 
 /*
@@ -601,3 +398,456 @@ report_lost_workers(int nlost)
 							   nlost, nlost),
 				 errdetail("The worker could not connect (its database may have been dropped), or the process that requested it died before registering it.")));
 }
+
+/* Tuples inserted, updated or deleted in a database, or -1 if no entry. */
+static int64
+database_changes(Oid dboid)
+{
+	PgStat_StatDBEntry *dbentry = pgstat_fetch_stat_dbentry(dboid);
+	int64		total;
+
+	if (dbentry == NULL)
+		return -1;
+	total = dbentry->n_tuples_inserted + dbentry->n_tuples_updated +
+		dbentry->n_tuples_deleted;
+	pfree(dbentry);
+	return total;
+}
+
+/*
+ * run_cycle
+ *		One pass: estimate, classify and dispatch.
+ *
+ * Returns when the next pass should run if nothing wakes the launcher.
+ */
+static TimestampTz
+run_cycle(int active)
+{
+	MemoryContext oldcxt;
+	AlVacuumSettings settings;
+	List	   *dblist;
+	LauncherDatabase *dbs;
+	int			ndbs = 0;
+	ListCell   *lc;
+	TimestampTz now;
+	TimestampTz next_cycle_at;
+	bool		history_full = false;
+
+	MemoryContextReset(LauncherCycleContext);
+	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
+
+	dblist = get_database_list();
+	al_current_settings(&settings);
+	now = GetCurrentTimestamp();
+	next_cycle_at = TimestampTzPlusMilliseconds(now, al_check_interval);
+
+	dbs = palloc0(sizeof(LauncherDatabase) * Max(list_length(dblist), 1));
+	foreach(lc, dblist)
+	{
+		LauncherDatabase *db = &dbs[ndbs++];
+
+		memcpy(db, lfirst(lc), sizeof(LauncherDatabase));
+		db->changes = database_changes(db->dboid);
+	}
+
+	/* every database gets a history entry, and the slots are counted */
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ndbs; i++)
+	{
+		AlDatabaseEntry *entry = al_database_entry(dbs[i].dboid, true);
+
+		dbs[i].has_entry = (entry != NULL);
+		if (entry != NULL)
+			memcpy(&dbs[i].entry, entry, sizeof(AlDatabaseEntry));
+		else
+			history_full = true;
+		for (int s = 0; s < AlShared->nslots; s++)
+			if (AlShared->slots[s].state != AL_SLOT_FREE &&
+				AlShared->slots[s].dboid == dbs[i].dboid)
+				dbs[i].workers++;
+	}
+	LWLockRelease(AlShared->lock);
+
+	refresh_estimates(dbs, ndbs);
+
+	for (int i = 0; i < ndbs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		classify_database(&dbs[i], &settings, now);
+	}
+
+	active = dispatch_due(dbs, ndbs, active, now, &next_cycle_at);
+
+	/* publish the verdicts, and forget databases that no longer exist */
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ndbs; i++)
+	{
+		AlDatabaseEntry *entry = al_database_entry(dbs[i].dboid, false);
+
+		if (entry == NULL)
+			continue;
+		entry->reason = dbs[i].reason;
+		entry->reason_count = dbs[i].reason_count;
+		entry->next_check_at = dbs[i].next_check_at;
+	}
+	{
+		HASH_SEQ_STATUS seq;
+		AlDatabaseEntry *entry;
+
+		hash_seq_init(&seq, AlDatabases);
+		while ((entry = hash_seq_search(&seq)) != NULL)
+		{
+			bool		exists = false;
+
+			for (int i = 0; i < ndbs && !exists; i++)
+				exists = (dbs[i].dboid == entry->dboid);
+			if (!exists)
+				(void) hash_search(AlDatabases, &entry->dboid, HASH_REMOVE, NULL);
+		}
+	}
+	LWLockRelease(AlShared->lock);
+
+	if (history_full)
+		ereport(WARNING,
+				(errmsg("pg_autolauncher cannot track more than %d databases",
+						al_max_databases),
+				 errdetail("Some databases get no worker except to prevent wraparound."),
+				 errhint("Raise pg_autolauncher.max_databases and restart the server.")));
+
+	MemoryContextSwitchTo(oldcxt);
+	return next_cycle_at;
+}
+
+/*
+ * refresh_estimates
+ *		Bring each database's work estimate up to date.
+ *
+ * The pgstats hash is walked only if some database's modification counter
+ * moved, or a visit ended, since the estimate was made: without either,
+ * no table's counters can have grown.  After a visit has ended and its
+ * database has no worker left, the fresh estimate is recorded as the work
+ * that visit left over.
+ */
+static void
+refresh_estimates(LauncherDatabase *dbs, int ndbs)
+{
+	AlVacuumSettings settings;
+	HASHCTL		ctl;
+	HTAB	   *estimates;
+	bool		need_scan = false;
+
+	for (int i = 0; i < ndbs; i++)
+	{
+		LauncherDatabase *db = &dbs[i];
+
+		if (db->has_entry &&
+			(db->entry.scanned_changes != db->changes ||
+			 db->entry.leftover_pending))
+			need_scan = true;
+	}
+	if (!need_scan)
+		return;
+
+	al_current_settings(&settings);
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(WorkEstimate);
+	ctl.hcxt = CurrentMemoryContext;
+	estimates = hash_create("pg_autolauncher estimates", Max(ndbs, 16), &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (int i = 0; i < ndbs; i++)
+	{
+		WorkEstimate *we;
+
+		if (!dbs[i].has_entry)
+			continue;
+		we = hash_search(estimates, &dbs[i].dboid, HASH_ENTER, NULL);
+		we->floor = dbs[i].entry.floor;
+		we->tables = 0;
+		we->score = 0;
+	}
+
+	estimate_work(estimates, &settings);
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < ndbs; i++)
+	{
+		LauncherDatabase *db = &dbs[i];
+		WorkEstimate *we = hash_search(estimates, &db->dboid, HASH_FIND, NULL);
+		AlDatabaseEntry *entry = al_database_entry(db->dboid, false);
+
+		if (we == NULL || entry == NULL)
+			continue;
+		entry->scanned_changes = db->changes;
+		entry->work_tables = we->tables;
+		entry->work_score = we->score;
+		if (entry->leftover_pending && db->workers == 0)
+		{
+			entry->leftover_tables = we->tables;
+			entry->leftover_pending = false;
+		}
+		memcpy(&db->entry, entry, sizeof(AlDatabaseEntry));
+	}
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * estimate_work
+ *		Walk the shared pgstats hash once, adding up each database's work.
+ *
+ * This reads the entries as pgstat_build_snapshot() does: under the hash
+ * partition's shared lock, each entry's own lock held only to copy its
+ * four counters.  Shared catalogs (database 0) are left to the safety
+ * visits, as are databases not in the estimates hash.
+ */
+static void
+estimate_work(HTAB *estimates, const AlVacuumSettings *settings)
+{
+	dshash_seq_status hstat;
+	PgStatShared_HashEntry *p;
+
+	dshash_seq_init(&hstat, pgStatLocal.shared_hash, false);
+	while ((p = dshash_seq_next(&hstat)) != NULL)
+	{
+		PgStatShared_Relation *shrel;
+		WorkEstimate *we;
+		AlTableEstimate est;
+		double		live,
+					dead,
+					ins,
+					mod;
+
+		if (p->key.kind != PGSTAT_KIND_RELATION || p->dropped ||
+			p->key.dboid == InvalidOid)
+			continue;
+		we = hash_search(estimates, &p->key.dboid, HASH_FIND, NULL);
+		if (we == NULL)
+			continue;
+
+		shrel = (PgStatShared_Relation *) dsa_get_address(pgStatLocal.dsa,
+														  p->body);
+		LWLockAcquire(&shrel->header.lock, LW_SHARED);
+		live = shrel->stats.n_live_tuples;
+		dead = shrel->stats.n_dead_tuples;
+		ins = shrel->stats.inserts_since_vacuum;
+		mod = shrel->stats.changes_since_analyze;
+		LWLockRelease(&shrel->header.lock);
+
+		al_estimate_table(settings, &we->floor, live, dead, ins, mod, &est);
+		if (est.over_threshold)
+		{
+			we->tables++;
+			we->score += est.ratio;
+		}
+	}
+	dshash_seq_term(&hstat);
+}
+
+/*
+ * classify_database
+ *		Decide whether a database is due, and record why.
+ */
+static void
+classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
+				  TimestampTz now)
+{
+	AlDatabaseEntry *e = &db->entry;
+	int			new_work = Max(e->work_tables - e->leftover_tables, 0);
+	int			cap = al_max_workers_per_database;
+	bool		wraparound;
+
+	db->cand.dboid = db->dboid;
+	db->cand.datfrozenxid = db->datfrozenxid;
+	db->cand.datminmxid = db->datminmxid;
+	db->cand.xid_wraparound = al_xid_is_wraparound(db->datfrozenxid,
+												   settings->recent_xid,
+												   settings->freeze_max_age);
+	db->cand.multi_wraparound = al_multi_is_wraparound(db->datminmxid,
+													   settings->recent_multi,
+													   settings->multixact_freeze_max_age);
+	db->cand.workers = db->workers;
+	db->cand.score = e->work_score;
+	db->cand.last_dispatch_at = e->last_dispatch_at;
+	wraparound = db->cand.xid_wraparound || db->cand.multi_wraparound;
+
+	db->due = false;
+	db->reason_count = 0;
+	db->next_check_at = 0;
+
+	if (al_database_is_blocked(db->dboid))
+	{
+		db->reason = AL_REASON_BLOCKED;
+		return;
+	}
+	if (e->backoff_until > now)
+	{
+		db->reason = AL_REASON_BACKED_OFF;
+		db->reason_count = e->consecutive_failures;
+		db->next_check_at = e->backoff_until;
+		return;
+	}
+	if (cap > 0 && db->workers >= cap)
+	{
+		db->reason = AL_REASON_WORKER_RUNNING;
+		db->reason_count = db->workers;
+		return;
+	}
+
+	if (wraparound)
+	{
+		TimestampTz due_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
+														 Min(al_naptime * 1000L,
+															 WRAPAROUND_REVISIT_MS));
+
+		if (db->workers > 0)
+		{
+			db->reason = AL_REASON_WORKER_RUNNING;
+			db->reason_count = db->workers;
+		}
+		else if (e->last_dispatch_at != 0 && due_at > now)
+		{
+			db->reason = AL_REASON_WRAPAROUND_WAIT;
+			db->next_check_at = due_at;
+		}
+		else
+		{
+			db->reason = db->cand.xid_wraparound
+				? AL_REASON_XID_WRAPAROUND : AL_REASON_MULTI_WRAPAROUND;
+			db->due = true;
+		}
+		return;
+	}
+
+	if (!db->datallowconn)
+	{
+		db->reason = AL_REASON_NOT_CONNECTABLE;
+		return;
+	}
+	if (db->changes < 0 || !db->has_entry)
+	{
+		db->reason = AL_REASON_NO_STATS;
+		return;
+	}
+
+	/* a database with workers gets another only for more new work */
+	if (db->workers > 0)
+	{
+		db->reason = AL_REASON_WORKER_RUNNING;
+		db->reason_count = db->workers;
+		db->due = (new_work > db->workers);
+		return;
+	}
+
+	if (new_work > 0)
+	{
+		db->reason = AL_REASON_NEW_WORK;
+		db->reason_count = new_work;
+		db->due = true;
+	}
+	else if (e->work_tables > 0)
+	{
+		TimestampTz retry_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
+														   al_naptime * 1000L);
+
+		db->reason_count = e->work_tables;
+		if (retry_at <= now)
+		{
+			db->reason = AL_REASON_LEFTOVER_RETRY;
+			db->due = true;
+		}
+		else
+		{
+			db->reason = AL_REASON_LEFTOVER_WAIT;
+			db->next_check_at = retry_at;
+		}
+	}
+	else
+	{
+		TimestampTz visit_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
+														   al_max_visit_interval * 1000L);
+
+		if (e->last_dispatch_at == 0 || visit_at <= now)
+		{
+			db->reason = AL_REASON_SAFETY_VISIT;
+			db->due = true;
+		}
+		else
+		{
+			db->reason = AL_REASON_IDLE;
+			db->next_check_at = visit_at;
+		}
+	}
+}
+
+/* comparator for qsort over pointers to LauncherDatabase */
+static int
+due_cmp(const void *a, const void *b)
+{
+	const LauncherDatabase *da = *(LauncherDatabase *const *) a;
+	const LauncherDatabase *db = *(LauncherDatabase *const *) b;
+
+	return al_compare_databases(&da->cand, &db->cand);
+}
+
+/*
+ * dispatch_due
+ *		Fill free slots with the due databases, most urgent first.
+ *
+ * Returns the number of active slots afterwards.  A refused registration
+ * (no free background worker slot) ends the pass with one LOG line, and
+ * the next pass is moved no further than LAUNCH_RETRY_MS away.
+ */
+static int
+dispatch_due(LauncherDatabase *dbs, int ndbs, int active, TimestampTz now,
+			 TimestampTz *next_cycle_at)
+{
+	LauncherDatabase **due;
+	int			ndue = 0;
+
+	due = palloc(sizeof(LauncherDatabase *) * Max(ndbs, 1));
+	for (int i = 0; i < ndbs; i++)
+		if (dbs[i].due)
+			due[ndue++] = &dbs[i];
+	qsort(due, ndue, sizeof(LauncherDatabase *), due_cmp);
+
+	for (int i = 0; i < ndue && active < al_effective_max_workers(); i++)
+	{
+		LauncherDatabase *db = due[i];
+		uint64		generation;
+		int			slotno;
+
+		CHECK_FOR_INTERRUPTS();
+
+		slotno = al_reserve_slot(db->dboid, false, &generation);
+		if (slotno == AL_RESERVE_BLOCKED)
+		{
+			db->reason = AL_REASON_BLOCKED;
+			continue;
+		}
+		if (slotno < 0)
+			break;				/* request() took the last slots */
+
+		al_check_injected_launcher_error(AL_INJECT_LAUNCHER_DISPATCH);
+
+		if (!al_register_worker(slotno, generation, db->dboid, MyProcPid))
+		{
+			long		retry_ms = Min(al_naptime * 1000L, LAUNCH_RETRY_MS);
+
+			ereport(LOG,
+					(errmsg("pg_autolauncher could not start a worker for database %u: no free background worker slot",
+							db->dboid),
+					 errhint("Raise max_worker_processes, or lower pg_autolauncher.max_workers. The launcher retries in %ld seconds.",
+							 retry_ms / 1000)));
+			*next_cycle_at = Max(*next_cycle_at,
+								 TimestampTzPlusMilliseconds(now, retry_ms));
+			break;
+		}
+
+		ereport(DEBUG1,
+				(errmsg_internal("pg_autolauncher dispatched a worker to database %u in slot %d (reason %d)",
+								 db->dboid, slotno, (int) db->reason)));
+		active++;
+	}
+
+	return active;
+}
+

@@ -31,6 +31,8 @@
 #include "storage/lwlock.h"
 #include "utils/hsearch.h"
 
+#include "policy.h"
+
 #define AL_LIBRARY_NAME		"pg_autolauncher"
 #define AL_LAUNCHER_TYPE	"pg_autolauncher launcher"
 #define AL_WORKER_TYPE		"pg_autolauncher worker"
@@ -154,6 +156,29 @@ typedef enum AlLauncherState
 	AL_LAUNCHER_YIELDING		/* core autovacuum = on: we stay out of its way */
 } AlLauncherState;
 
+/*
+ * Why the launcher did or did not send a worker to a database at its last
+ * pass; shown, with AlDatabaseEntry.reason_count, as the "reason" column of
+ * autolauncher.databases.
+ */
+typedef enum AlReason
+{
+	AL_REASON_NONE = 0,			/* not looked at yet */
+	AL_REASON_XID_WRAPAROUND,	/* due: datfrozenxid too old */
+	AL_REASON_MULTI_WRAPAROUND, /* due: datminmxid too old */
+	AL_REASON_WRAPAROUND_WAIT,	/* in danger, visited less than 10s ago */
+	AL_REASON_NEW_WORK,			/* due: count tables newly over threshold */
+	AL_REASON_LEFTOVER_RETRY,	/* due: count tables left over, naptime passed */
+	AL_REASON_LEFTOVER_WAIT,	/* count tables left over, wait for naptime */
+	AL_REASON_SAFETY_VISIT,		/* due: not visited for max_visit_interval */
+	AL_REASON_IDLE,				/* no work estimated */
+	AL_REASON_NO_STATS,			/* no activity recorded */
+	AL_REASON_NOT_CONNECTABLE,	/* datallowconn = false, not in danger */
+	AL_REASON_BACKED_OFF,		/* count failures in a row */
+	AL_REASON_BLOCKED,			/* a DDL command needs it */
+	AL_REASON_WORKER_RUNNING	/* count workers there already suffice */
+} AlReason;
+
 /* Per-database history, kept in a shared hash keyed by database OID. */
 typedef struct AlDatabaseEntry
 {
@@ -167,8 +192,21 @@ typedef struct AlDatabaseEntry
 	int			consecutive_failures;
 	TimestampTz backoff_until;
 
-	/* pgstats modification counter seen at the last dispatch */
-	int64		changes_at_dispatch;
+	/* the launcher's estimate, from the pgstats relation entries */
+	int64		scanned_changes;	/* database's pgstats modification counter
+									 * when the estimate was made */
+	int			work_tables;	/* tables estimated over threshold */
+	double		work_score;		/* sum of their ratios to threshold */
+	int			leftover_tables;	/* work_tables just after the last
+									 * visit ended: work it could not do */
+	bool		leftover_pending;	/* a visit ended; measure leftover */
+
+	AlThresholdFloor floor;		/* published by the workers */
+
+	/* the launcher's last verdict, for autolauncher.databases */
+	AlReason	reason;
+	int			reason_count;
+	TimestampTz next_check_at;
 } AlDatabaseEntry;
 
 /*
@@ -222,6 +260,9 @@ extern int	al_worker_slots;
 extern int	al_max_workers;
 extern int	al_naptime;
 extern int	al_max_databases;
+extern int	al_check_interval;
+extern int	al_max_visit_interval;
+extern int	al_max_workers_per_database;
 
 /* shared state (pg_autolauncher.c) */
 extern AlSharedState *AlShared;
@@ -253,6 +294,8 @@ extern bool al_block_database(Oid dboid);
 extern void al_unblock_database(Oid dboid);
 extern int	al_terminate_database_workers(Oid dboid);
 extern bool al_wake_launcher(void);
+extern void al_publish_threshold_floor(Oid dboid, const AlThresholdFloor *floor);
+extern const char *al_reason_format(AlReason reason);
 extern void al_check_injected_launcher_error(AlInjectLauncher where);
 
 /* ddl.c */

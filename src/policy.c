@@ -18,6 +18,9 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+#include <limits.h>
+
 #include "access/multixact.h"
 #include "access/transam.h"
 #include "catalog/pg_statistic.h"
@@ -89,6 +92,39 @@ al_multi_is_wraparound(MultiXactId minmxid, MultiXactId recent_multi,
 	return MultiXactIdIsValid(minmxid) && MultiXactIdPrecedes(minmxid, limit);
 }
 
+/* The threshold parameters of one table: reloptions over GUCs. */
+typedef struct ThresholdParams
+{
+	int			vac_base_thresh;
+	double		vac_scale_factor;
+	int			vac_ins_base_thresh;
+	double		vac_ins_scale_factor;
+	int			anl_base_thresh;
+	double		anl_scale_factor;
+} ThresholdParams;
+
+/*
+ * Each reloption overrides its GUC when it is >= 0, except the insert
+ * threshold, where -1 is a valid value meaning "no insert vacuums".
+ */
+static void
+resolve_thresholds(const AlVacuumSettings *s, const AutoVacOpts *o,
+				   ThresholdParams *p)
+{
+	p->vac_scale_factor = (o && o->vacuum_scale_factor >= 0)
+		? o->vacuum_scale_factor : s->vac_scale_factor;
+	p->vac_base_thresh = (o && o->vacuum_threshold >= 0)
+		? o->vacuum_threshold : s->vac_base_thresh;
+	p->vac_ins_scale_factor = (o && o->vacuum_ins_scale_factor >= 0)
+		? o->vacuum_ins_scale_factor : s->vac_ins_scale_factor;
+	p->vac_ins_base_thresh = (o && o->vacuum_ins_threshold >= -1)
+		? o->vacuum_ins_threshold : s->vac_ins_base_thresh;
+	p->anl_scale_factor = (o && o->analyze_scale_factor >= 0)
+		? o->analyze_scale_factor : s->anl_scale_factor;
+	p->anl_base_thresh = (o && o->analyze_threshold >= 0)
+		? o->analyze_threshold : s->anl_base_thresh;
+}
+
 /* ratio of a counter to its threshold, safe for a zero threshold */
 static double
 threshold_ratio(double value, double threshold)
@@ -105,37 +141,18 @@ threshold_ratio(double value, double threshold)
  * score is the largest ratio of dead, inserted or modified tuples to its
  * threshold, so 1.0 means "just due"; anti-wraparound work scores above
  * everything else.
- *
- * Each reloption overrides its GUC when it is >= 0, except the insert
- * threshold, where -1 is a valid value meaning "no insert vacuums".
  */
 void
 al_decide_table(const AlVacuumSettings *s, const AlTableInput *t,
 				AlTableDecision *d)
 {
 	const AutoVacOpts *o = t->opts;
-	int			vac_base_thresh;
-	int			vac_ins_base_thresh;
-	int			anl_base_thresh;
-	double		vac_scale_factor;
-	double		vac_ins_scale_factor;
-	double		anl_scale_factor;
+	ThresholdParams p;
 	int			freeze_max_age;
 	int			multixact_freeze_max_age;
 	double		reltuples;
 
-	vac_scale_factor = (o && o->vacuum_scale_factor >= 0)
-		? o->vacuum_scale_factor : s->vac_scale_factor;
-	vac_base_thresh = (o && o->vacuum_threshold >= 0)
-		? o->vacuum_threshold : s->vac_base_thresh;
-	vac_ins_scale_factor = (o && o->vacuum_ins_scale_factor >= 0)
-		? o->vacuum_ins_scale_factor : s->vac_ins_scale_factor;
-	vac_ins_base_thresh = (o && o->vacuum_ins_threshold >= -1)
-		? o->vacuum_ins_threshold : s->vac_ins_base_thresh;
-	anl_scale_factor = (o && o->analyze_scale_factor >= 0)
-		? o->analyze_scale_factor : s->anl_scale_factor;
-	anl_base_thresh = (o && o->analyze_threshold >= 0)
-		? o->analyze_threshold : s->anl_base_thresh;
+	resolve_thresholds(s, o, &p);
 	freeze_max_age = (o && o->freeze_max_age >= 0)
 		? Min(o->freeze_max_age, s->freeze_max_age) : s->freeze_max_age;
 	multixact_freeze_max_age = (o && o->multixact_freeze_max_age >= 0)
@@ -145,10 +162,10 @@ al_decide_table(const AlVacuumSettings *s, const AlTableInput *t,
 	/* If the table hasn't yet been vacuumed, take reltuples as zero */
 	reltuples = Max(t->reltuples, 0);
 
-	d->vacthresh = vac_base_thresh + vac_scale_factor * reltuples;
-	d->insthresh = (vac_ins_base_thresh >= 0)
-		? vac_ins_base_thresh + vac_ins_scale_factor * reltuples : -1;
-	d->anlthresh = anl_base_thresh + anl_scale_factor * reltuples;
+	d->vacthresh = p.vac_base_thresh + p.vac_scale_factor * reltuples;
+	d->insthresh = (p.vac_ins_base_thresh >= 0)
+		? p.vac_ins_base_thresh + p.vac_ins_scale_factor * reltuples : -1;
+	d->anlthresh = p.anl_base_thresh + p.anl_scale_factor * reltuples;
 
 	d->wraparound =
 		al_xid_is_wraparound(t->relfrozenxid, s->recent_xid, freeze_max_age) ||
@@ -173,13 +190,13 @@ al_decide_table(const AlVacuumSettings *s, const AlTableInput *t,
 
 		if (t->n_dead_tuples > d->vacthresh)
 			d->dovacuum = true;
-		if (vac_ins_base_thresh >= 0 && t->inserts_since_vacuum > d->insthresh)
+		if (p.vac_ins_base_thresh >= 0 && t->inserts_since_vacuum > d->insthresh)
 			d->dovacuum = true;
 		if (t->changes_since_analyze > d->anlthresh)
 			d->doanalyze = true;
 
 		score = threshold_ratio(t->n_dead_tuples, d->vacthresh);
-		if (vac_ins_base_thresh >= 0)
+		if (p.vac_ins_base_thresh >= 0)
 			score = Max(score, threshold_ratio(t->inserts_since_vacuum,
 											   d->insthresh));
 		score = Max(score, threshold_ratio(t->changes_since_analyze,
@@ -193,12 +210,118 @@ al_decide_table(const AlVacuumSettings *s, const AlTableInput *t,
 }
 
 /*
+ * al_floor_init
+ *		Start a threshold floor with nothing seen.
+ */
+void
+al_floor_init(AlThresholdFloor *floor)
+{
+	floor->known = false;
+	floor->vac_base_thresh = INT_MAX;
+	floor->vac_scale_factor = DBL_MAX;
+	floor->vac_ins_base_thresh = -1;
+	floor->vac_ins_scale_factor = DBL_MAX;
+	floor->anl_base_thresh = INT_MAX;
+	floor->anl_scale_factor = DBL_MAX;
+}
+
+/*
+ * al_floor_add
+ *		Lower a floor to cover one more table with reloptions opts.
+ *
+ * Each parameter is lowered independently, so the floor's thresholds are
+ * at or below every table's: an estimate made with it may see work that
+ * is not there, never miss work that is.  Tables with autovacuum disabled
+ * are left out by the caller.
+ */
+void
+al_floor_add(AlThresholdFloor *floor, const AlVacuumSettings *s,
+			 const AutoVacOpts *opts)
+{
+	ThresholdParams p;
+
+	resolve_thresholds(s, opts, &p);
+	floor->known = true;
+	floor->vac_base_thresh = Min(floor->vac_base_thresh, p.vac_base_thresh);
+	floor->vac_scale_factor = Min(floor->vac_scale_factor, p.vac_scale_factor);
+	if (p.vac_ins_base_thresh >= 0)
+	{
+		floor->vac_ins_base_thresh = (floor->vac_ins_base_thresh < 0)
+			? p.vac_ins_base_thresh
+			: Min(floor->vac_ins_base_thresh, p.vac_ins_base_thresh);
+		floor->vac_ins_scale_factor = Min(floor->vac_ins_scale_factor,
+										  p.vac_ins_scale_factor);
+	}
+	floor->anl_base_thresh = Min(floor->anl_base_thresh, p.anl_base_thresh);
+	floor->anl_scale_factor = Min(floor->anl_scale_factor, p.anl_scale_factor);
+}
+
+/*
+ * al_estimate_table
+ *		Does a table seem to need work, from its pgstats entry alone?
+ *
+ * The launcher sees no pg_class row, so it uses the live tuple count where
+ * the worker uses reltuples, and the database's threshold floor (or the
+ * GUCs, before a worker published one) where the worker uses the table's
+ * own reloptions.  Wraparound is judged from pg_database instead.
+ */
+void
+al_estimate_table(const AlVacuumSettings *s, const AlThresholdFloor *floor,
+				  double n_live_tuples, double n_dead_tuples,
+				  double inserts_since_vacuum, double changes_since_analyze,
+				  AlTableEstimate *e)
+{
+	ThresholdParams p;
+	double		live = Max(n_live_tuples, 0);
+	double		vacthresh;
+	double		anlthresh;
+	double		ratio;
+
+	if (floor != NULL && floor->known)
+	{
+		p.vac_base_thresh = floor->vac_base_thresh;
+		p.vac_scale_factor = floor->vac_scale_factor;
+		p.vac_ins_base_thresh = floor->vac_ins_base_thresh;
+		p.vac_ins_scale_factor = floor->vac_ins_scale_factor;
+		p.anl_base_thresh = floor->anl_base_thresh;
+		p.anl_scale_factor = floor->anl_scale_factor;
+	}
+	else
+		resolve_thresholds(s, NULL, &p);
+
+	vacthresh = p.vac_base_thresh + p.vac_scale_factor * live;
+	anlthresh = p.anl_base_thresh + p.anl_scale_factor * live;
+
+	e->over_threshold = false;
+	e->ratio = 0;
+	if (!s->counts_active)
+		return;
+
+	ratio = Max(threshold_ratio(n_dead_tuples, vacthresh),
+				threshold_ratio(changes_since_analyze, anlthresh));
+	if (n_dead_tuples > vacthresh || changes_since_analyze > anlthresh)
+		e->over_threshold = true;
+	if (p.vac_ins_base_thresh >= 0)
+	{
+		double		insthresh = p.vac_ins_base_thresh +
+			p.vac_ins_scale_factor * live;
+
+		ratio = Max(ratio, threshold_ratio(inserts_since_vacuum, insthresh));
+		if (inserts_since_vacuum > insthresh)
+			e->over_threshold = true;
+	}
+	e->ratio = ratio;
+}
+
+/*
  * al_compare_databases
  *		Order databases by how badly they need a worker; qsort-style.
  *
  * XID wraparound danger first, oldest datfrozenxid first; then multixact
- * wraparound danger, oldest datminmxid first; then the most modifications
- * since our last visit; then the database we visited longest ago.
+ * wraparound danger, oldest datminmxid first; then databases with fewer
+ * workers already, so that a second worker in a busy database comes after
+ * the first worker everywhere else; then the most estimated work; then the
+ * database we visited longest ago.
  */
 int
 al_compare_databases(const AlDatabaseCandidate *a,
@@ -214,8 +337,10 @@ al_compare_databases(const AlDatabaseCandidate *a,
 	if (a->multi_wraparound && a->datminmxid != b->datminmxid)
 		return MultiXactIdPrecedes(a->datminmxid, b->datminmxid) ? -1 : 1;
 
-	if (a->changes != b->changes)
-		return (a->changes > b->changes) ? -1 : 1;
+	if (a->workers != b->workers)
+		return (a->workers < b->workers) ? -1 : 1;
+	if (a->score != b->score)
+		return (a->score > b->score) ? -1 : 1;
 	if (a->last_dispatch_at != b->last_dispatch_at)
 		return (a->last_dispatch_at < b->last_dispatch_at) ? -1 : 1;
 	return (a->dboid < b->dboid) ? -1 : (a->dboid > b->dboid) ? 1 : 0;

@@ -74,11 +74,46 @@ typedef struct AlDatabaseCandidate
 	MultiXactId datminmxid;
 	bool		xid_wraparound;
 	bool		multi_wraparound;
-	int64		changes;		/* modifications since our last dispatch */
+	int			workers;		/* workers already there */
+	double		score;			/* estimated work, see al_estimate_table */
 	TimestampTz last_dispatch_at;	/* 0 if never */
 } AlDatabaseCandidate;
 
+/*
+ * The lowest thresholds a worker found in its database, with the tables'
+ * reloptions applied.  The launcher cannot read other databases' pg_class,
+ * so it estimates their work with these instead of the GUCs, which a
+ * table's reloptions may undercut.
+ */
+typedef struct AlThresholdFloor
+{
+	bool		known;			/* a worker has published them */
+	int			vac_base_thresh;
+	double		vac_scale_factor;
+	int			vac_ins_base_thresh;	/* -1: no table has insert vacuums */
+	double		vac_ins_scale_factor;
+	int			anl_base_thresh;
+	double		anl_scale_factor;
+} AlThresholdFloor;
+
+/* The launcher's estimate of one table, from its pgstats entry alone. */
+typedef struct AlTableEstimate
+{
+	bool		over_threshold;
+	double		ratio;			/* largest counter/threshold ratio */
+} AlTableEstimate;
+
 extern void al_current_settings(AlVacuumSettings *settings);
+extern void al_estimate_table(const AlVacuumSettings *settings,
+							  const AlThresholdFloor *floor,
+							  double n_live_tuples, double n_dead_tuples,
+							  double inserts_since_vacuum,
+							  double changes_since_analyze,
+							  AlTableEstimate *estimate);
+extern void al_floor_init(AlThresholdFloor *floor);
+extern void al_floor_add(AlThresholdFloor *floor,
+						 const AlVacuumSettings *settings,
+						 const AutoVacOpts *opts);
 extern void al_decide_table(const AlVacuumSettings *settings,
 							const AlTableInput *table,
 							AlTableDecision *decision);

@@ -370,6 +370,7 @@ note_worker_end_locked(Oid dboid, bool completed, TimestampTz now)
 	if (entry == NULL)
 		return;
 	entry->last_finished_at = now;
+	entry->leftover_pending = true;
 	if (completed)
 	{
 		entry->consecutive_failures = 0;
@@ -692,6 +693,63 @@ al_check_injected_launcher_error(AlInjectLauncher where)
 
 	if (fire)
 		elog(ERROR, "pg_autolauncher: injected launcher error (test)");
+}
+
+/*
+ * al_publish_threshold_floor
+ *		Record the lowest thresholds a worker found in its database.
+ */
+void
+al_publish_threshold_floor(Oid dboid, const AlThresholdFloor *floor)
+{
+	AlDatabaseEntry *entry;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	entry = al_database_entry(dboid, false);
+	if (entry != NULL)
+		entry->floor = *floor;
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * al_reason_format
+ *		printf format of a launcher verdict; %d is its reason_count.
+ */
+const char *
+al_reason_format(AlReason reason)
+{
+	switch (reason)
+	{
+		case AL_REASON_NONE:
+			return "not looked at yet";
+		case AL_REASON_XID_WRAPAROUND:
+			return "due: datfrozenxid is older than autovacuum_freeze_max_age";
+		case AL_REASON_MULTI_WRAPAROUND:
+			return "due: datminmxid is older than the multixact freeze limit";
+		case AL_REASON_WRAPAROUND_WAIT:
+			return "in wraparound danger, visited less than 10 seconds ago";
+		case AL_REASON_NEW_WORK:
+			return "due: %d tables newly over threshold";
+		case AL_REASON_LEFTOVER_RETRY:
+			return "due: %d tables left over by the last visit, naptime passed";
+		case AL_REASON_LEFTOVER_WAIT:
+			return "%d tables left over by the last visit, retried after naptime";
+		case AL_REASON_SAFETY_VISIT:
+			return "due: safety visit, not visited for max_visit_interval";
+		case AL_REASON_IDLE:
+			return "below thresholds";
+		case AL_REASON_NO_STATS:
+			return "no activity recorded";
+		case AL_REASON_NOT_CONNECTABLE:
+			return "does not allow connections";
+		case AL_REASON_BACKED_OFF:
+			return "backed off after %d failures in a row";
+		case AL_REASON_BLOCKED:
+			return "a DROP, ALTER or CREATE DATABASE command needs it";
+		case AL_REASON_WORKER_RUNNING:
+			return "%d workers running";
+	}
+	return "unknown";
 }
 
 /*

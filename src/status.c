@@ -45,7 +45,7 @@ PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
 
 #define STATUS_COLS		15
 #define WORKERS_COLS	15
-#define DATABASES_COLS	10
+#define DATABASES_COLS	13
 
 static Datum
 timestamp_or_null(TimestampTz ts, bool *isnull)
@@ -232,6 +232,13 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 		values[i] = timestamp_or_null(entry.backoff_until > now
 									  ? entry.backoff_until : 0, &nulls[i]);
 		i++;
+		values[i] = Int32GetDatum(entry.work_tables);
+		nulls[i++] = (shared == NULL);
+		values[i] = timestamp_or_null(entry.next_check_at, &nulls[i]);
+		i++;
+		values[i] = CStringGetTextDatum(psprintf(al_reason_format(entry.reason),
+												 entry.reason_count));
+		nulls[i++] = (shared == NULL);
 		values[i] = Int32GetDatum((int32) (settings.recent_xid - pgdb->datfrozenxid));
 		nulls[i++] = !TransactionIdIsNormal(pgdb->datfrozenxid);
 		values[i] = Int32GetDatum((int32) (settings.recent_multi - pgdb->datminmxid));

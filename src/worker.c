@@ -16,7 +16,9 @@
  *	   ends short of a crash;
  *	3. lists the database's tables, matviews and TOAST tables and decides,
  *	   with core autovacuum's formulas (policy.c), which need vacuum or
- *	   analyze, most urgent first: wraparound, then the highest score;
+ *	   analyze, most urgent first: wraparound, then the highest score; it
+ *	   publishes the lowest thresholds it saw, which the launcher's
+ *	   estimates use from then on;
  *	4. for each table: claims it in its slot (so no two workers process one
  *	   table), re-checks fresh stats, takes its share of the cost budget,
  *	   and runs vacuum() directly, as core's autovacuum_do_vac_analyze()
@@ -386,6 +388,7 @@ static List *
 collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc)
 {
 	AlVacuumSettings settings;
+	AlThresholdFloor floor;
 	List	   *tables = NIL;
 	Relation	classRel;
 	TableScanDesc scan;
@@ -393,6 +396,7 @@ collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc)
 	ScanKeyData key;
 
 	al_current_settings(&settings);
+	al_floor_init(&floor);
 	classRel = table_open(RelationRelationId, AccessShareLock);
 
 	for (int pass = 0; pass < 2; pass++)
@@ -438,6 +442,8 @@ collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc)
 
 			fill_table_input(&input, classForm, effective);
 			al_decide_table(&settings, &input, &decision);
+			if (!decision.disabled)
+				al_floor_add(&floor, &settings, effective);
 
 			if (decision.dovacuum || decision.doanalyze)
 			{
@@ -455,6 +461,9 @@ collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc)
 	}
 
 	table_close(classRel, AccessShareLock);
+
+	/* let the launcher estimate our work with our tables' real thresholds */
+	al_publish_threshold_floor(MyDatabaseId, &floor);
 	return tables;
 }
 

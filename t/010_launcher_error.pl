@@ -13,12 +13,13 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-# A long naptime: after its first passes the launcher sleeps for an hour
-# unless something sets its latch.
+# A long naptime and check interval: after its first pass the launcher
+# sleeps for an hour unless something sets its latch.
 my $node = al_node(
 	'launcher_error',
 	'pg_autolauncher.enabled' => 'off',
-	'pg_autolauncher.naptime' => '1h');
+	'pg_autolauncher.naptime' => '1h',
+	'pg_autolauncher.check_interval' => '1h');
 al_enable_injection($node);
 
 $node->safe_psql('postgres', 'CREATE DATABASE busy');
