@@ -8,6 +8,7 @@ OBJS = \
 	src/policy.o \
 	src/slots.o \
 	src/status.o \
+	src/tables.o \
 	src/ddl.o \
 	src/worker.o
 
@@ -25,7 +26,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 
 # pg_regress starts its own instance with the library preloaded, so plain
 # "make installcheck" needs no configured server (it must not run as root).
-REGRESS = guc views request
+REGRESS = guc views tables request
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
 TAP_TESTS = 1

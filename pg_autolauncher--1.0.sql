@@ -64,6 +64,35 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pg_autolauncher_databases'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
+CREATE FUNCTION @extschema@.tables_internal(
+    OUT relid oid,
+    OUT schemaname name,
+    OUT relname name,
+    OUT kind text,
+    OUT n_live_tup bigint,
+    OUT n_dead_tup bigint,
+    OUT n_ins_since_vacuum bigint,
+    OUT n_mod_since_analyze bigint,
+    OUT reltuples real,
+    OUT vacuum_threshold double precision,
+    OUT insert_threshold double precision,
+    OUT analyze_threshold double precision,
+    OUT xid_age integer,
+    OUT mxid_age integer,
+    OUT freeze_max_age integer,
+    OUT autovacuum_enabled boolean,
+    OUT needs_vacuum boolean,
+    OUT needs_analyze boolean,
+    OUT wraparound boolean,
+    OUT score double precision,
+    OUT reason text,
+    OUT worker_slot integer,
+    OUT worker_pid integer,
+    OUT worker_action text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'pg_autolauncher_tables'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
 CREATE VIEW @extschema@.status AS
     SELECT * FROM @extschema@.status_internal();
 
@@ -73,17 +102,22 @@ CREATE VIEW @extschema@.workers AS
 CREATE VIEW @extschema@.databases AS
     SELECT * FROM @extschema@.databases_internal();
 
+CREATE VIEW @extschema@.tables AS
+    SELECT * FROM @extschema@.tables_internal();
+
 COMMENT ON VIEW @extschema@.status IS
     'pg_autolauncher launcher state and counters, one row';
 COMMENT ON VIEW @extschema@.workers IS
     'pg_autolauncher worker slots, one row per slot';
 COMMENT ON VIEW @extschema@.databases IS
-    'pg_autolauncher per-database dispatch history and wraparound ages';
+    'pg_autolauncher per-database dispatch history, work estimate and wraparound ages';
+COMMENT ON VIEW @extschema@.tables IS
+    'every table of the current database, with its thresholds and why it does or does not need work';
 
 -- The views are readable by every role, like pg_stat_activity.
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
-GRANT SELECT ON @extschema@.status, @extschema@.workers, @extschema@.databases
-    TO PUBLIC;
+GRANT SELECT ON @extschema@.status, @extschema@.workers, @extschema@.databases,
+    @extschema@.tables TO PUBLIC;
 
 -- Admin functions: superuser only unless granted.
 

@@ -31,7 +31,8 @@
  * A database is due when it is in XID or multixact wraparound danger;
  * when more of its tables are over threshold than its last visit left over
  * (new work: it gets a worker within a pass, whatever the naptime); when
- * work left over by the last visit has waited a naptime; or when it has
+ * work left over by the last visit has waited a naptime and the database
+ * has changed since; or when it has
  * not been visited for max_visit_interval (a safety net for what the
  * statistics cannot show).  It is never due while a DDL command needs it
  * to itself (ddl.c) or while its workers' failures have it backed off.  A
@@ -524,9 +525,12 @@ run_cycle(int active)
  *
  * The pgstats hash is walked only if some database's modification counter
  * moved, or a visit ended, since the estimate was made: without either,
- * no table's counters can have grown.  After a visit has ended and its
- * database has no worker left, the fresh estimate is recorded as the work
- * that visit left over.
+ * no table's counters can have grown.  After a successful visit has ended
+ * and its database has no worker left, the fresh estimate is recorded as
+ * the work that visit left over, and the modification counter, which by
+ * then includes the visit's own writes (ANALYZE's pg_statistic rows), as
+ * the baseline for "the database changed since".  A failed visit records
+ * nothing: its work is still new, and is retried when the backoff ends.
  */
 static void
 refresh_estimates(LauncherDatabase *dbs, int ndbs)
@@ -583,6 +587,7 @@ refresh_estimates(LauncherDatabase *dbs, int ndbs)
 		if (entry->leftover_pending && db->workers == 0)
 		{
 			entry->leftover_tables = we->tables;
+			entry->changes_after_visit = db->changes;
 			entry->leftover_pending = false;
 		}
 		memcpy(&db->entry, entry, sizeof(AlDatabaseEntry));
@@ -743,11 +748,18 @@ classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
 		db->reason_count = new_work;
 		db->due = true;
 	}
-	else if (e->work_tables > 0)
+	else if (e->work_tables > 0 && db->changes != e->changes_after_visit)
 	{
 		TimestampTz retry_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
 														   al_naptime * 1000L);
 
+		/*
+		 * Work left over by the last visit, in a database that has changed
+		 * since: retry once a naptime has passed.  Leftovers in a database
+		 * that did not change (a table the worker cannot process, or one
+		 * the estimate wrongly counts, such as a TOAST table's analyze
+		 * counter) wait for the safety visit instead.
+		 */
 		db->reason_count = e->work_tables;
 		if (retry_at <= now)
 		{
@@ -772,7 +784,9 @@ classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
 		}
 		else
 		{
-			db->reason = AL_REASON_IDLE;
+			db->reason = (e->work_tables > 0)
+				? AL_REASON_LEFTOVER_IDLE : AL_REASON_IDLE;
+			db->reason_count = e->work_tables;
 			db->next_check_at = visit_at;
 		}
 	}

@@ -25,6 +25,9 @@
 #ifndef PG_AUTOLAUNCHER_H
 #define PG_AUTOLAUNCHER_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_class.h"
 #include "datatype/timestamp.h"
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
@@ -170,6 +173,7 @@ typedef enum AlReason
 	AL_REASON_NEW_WORK,			/* due: count tables newly over threshold */
 	AL_REASON_LEFTOVER_RETRY,	/* due: count tables left over, naptime passed */
 	AL_REASON_LEFTOVER_WAIT,	/* count tables left over, wait for naptime */
+	AL_REASON_LEFTOVER_IDLE,	/* count tables left over, no change since */
 	AL_REASON_SAFETY_VISIT,		/* due: not visited for max_visit_interval */
 	AL_REASON_IDLE,				/* no work estimated */
 	AL_REASON_NO_STATS,			/* no activity recorded */
@@ -198,8 +202,11 @@ typedef struct AlDatabaseEntry
 	int			work_tables;	/* tables estimated over threshold */
 	double		work_score;		/* sum of their ratios to threshold */
 	int			leftover_tables;	/* work_tables just after the last
-									 * visit ended: work it could not do */
-	bool		leftover_pending;	/* a visit ended; measure leftover */
+									 * successful visit: work it could
+									 * not do */
+	bool		leftover_pending;	/* a visit succeeded; measure leftover */
+	int64		changes_after_visit;	/* modification counter then,
+										 * including the visit's own writes */
 
 	AlThresholdFloor floor;		/* published by the workers */
 
@@ -297,6 +304,17 @@ extern bool al_wake_launcher(void);
 extern void al_publish_threshold_floor(Oid dboid, const AlThresholdFloor *floor);
 extern const char *al_reason_format(AlReason reason);
 extern void al_check_injected_launcher_error(AlInjectLauncher where);
+
+/* tables.c */
+typedef void (*AlTableCallback) (Form_pg_class classForm,
+								 const AutoVacOpts *opts, void *arg);
+extern AutoVacOpts *al_extract_autovac_opts(HeapTuple tup,
+											TupleDesc pg_class_desc);
+extern const AutoVacOpts *al_toast_parent_opts(HTAB *toast_parents, Oid relid);
+extern void al_fill_table_input(AlTableInput *input, Form_pg_class classForm,
+								const AutoVacOpts *opts);
+extern HTAB *al_scan_tables(TupleDesc pg_class_desc, AlTableCallback cb,
+							void *arg);
 
 /* ddl.c */
 extern void al_install_utility_hook(void);

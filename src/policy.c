@@ -167,6 +167,8 @@ al_decide_table(const AlVacuumSettings *s, const AlTableInput *t,
 		? p.vac_ins_base_thresh + p.vac_ins_scale_factor * reltuples : -1;
 	d->anlthresh = p.anl_base_thresh + p.anl_scale_factor * reltuples;
 
+	d->freeze_max_age = freeze_max_age;
+	d->multixact_freeze_max_age = multixact_freeze_max_age;
 	d->wraparound =
 		al_xid_is_wraparound(t->relfrozenxid, s->recent_xid, freeze_max_age) ||
 		al_multi_is_wraparound(t->relminmxid, s->recent_multi,

@@ -49,6 +49,7 @@ typedef struct AlTableInput
 	MultiXactId relminmxid;
 	const AutoVacOpts *opts;	/* its own or its TOAST parent's, or NULL */
 	bool		has_stats;		/* a pgstats entry exists */
+	double		n_live_tuples;	/* shown only; the formulas use reltuples */
 	double		n_dead_tuples;
 	double		inserts_since_vacuum;
 	double		changes_since_analyze;
@@ -64,6 +65,8 @@ typedef struct AlTableDecision
 	double		insthresh;		/* < 0 when insert vacuums are disabled */
 	double		anlthresh;
 	double		score;			/* larger means more urgent */
+	int			freeze_max_age; /* effective, after reloptions */
+	int			multixact_freeze_max_age;
 } AlTableDecision;
 
 /* What the launcher knows about a database when it picks one. */

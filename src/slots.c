@@ -370,9 +370,9 @@ note_worker_end_locked(Oid dboid, bool completed, TimestampTz now)
 	if (entry == NULL)
 		return;
 	entry->last_finished_at = now;
-	entry->leftover_pending = true;
 	if (completed)
 	{
+		entry->leftover_pending = true;
 		entry->consecutive_failures = 0;
 		entry->backoff_until = 0;
 	}
@@ -734,6 +734,8 @@ al_reason_format(AlReason reason)
 			return "due: %d tables left over by the last visit, naptime passed";
 		case AL_REASON_LEFTOVER_WAIT:
 			return "%d tables left over by the last visit, retried after naptime";
+		case AL_REASON_LEFTOVER_IDLE:
+			return "%d tables left over by the last visit, no change since: waiting for the safety visit";
 		case AL_REASON_SAFETY_VISIT:
 			return "due: safety visit, not visited for max_visit_interval";
 		case AL_REASON_IDLE:

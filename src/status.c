@@ -26,11 +26,14 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_class.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -42,10 +45,12 @@ PG_FUNCTION_INFO_V1(pg_autolauncher_workers);
 PG_FUNCTION_INFO_V1(pg_autolauncher_databases);
 PG_FUNCTION_INFO_V1(pg_autolauncher_request);
 PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
+PG_FUNCTION_INFO_V1(pg_autolauncher_tables);
 
 #define STATUS_COLS		15
 #define WORKERS_COLS	15
 #define DATABASES_COLS	13
+#define TABLES_COLS		24
 
 static Datum
 timestamp_or_null(TimestampTz ts, bool *isnull)
@@ -353,4 +358,173 @@ pg_autolauncher_wakeup(PG_FUNCTION_ARGS)
 {
 	al_require_shared_state();
 	PG_RETURN_BOOL(al_wake_launcher());
+}
+
+/* What the autolauncher.tables callback needs. */
+typedef struct TablesState
+{
+	ReturnSetInfo *rsinfo;
+	AlVacuumSettings settings;
+	AlSlot	   *slots;			/* copy of the slot array */
+	int			nslots;
+} TablesState;
+
+/* The human reason of a table's verdict. */
+static char *
+table_reason(const AlVacuumSettings *s, const AlTableInput *t,
+			 const AlTableDecision *d)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (d->wraparound)
+	{
+		if (al_xid_is_wraparound(t->relfrozenxid, s->recent_xid,
+								 d->freeze_max_age))
+			appendStringInfo(&buf, "relfrozenxid age %u > freeze max age %d",
+							 s->recent_xid - t->relfrozenxid, d->freeze_max_age);
+		else
+			appendStringInfo(&buf, "relminmxid age %u > multixact freeze max age %d",
+							 s->recent_multi - t->relminmxid,
+							 d->multixact_freeze_max_age);
+		return buf.data;
+	}
+	if (d->disabled)
+		return "disabled by reloption";
+	if (!s->counts_active)
+		return "track_counts is off";
+	if (!t->has_stats)
+		return "no statistics yet";
+
+	if (t->n_dead_tuples > d->vacthresh)
+		appendStringInfo(&buf, "dead tuples %.0f > threshold %.0f",
+						 t->n_dead_tuples, d->vacthresh);
+	if (d->insthresh >= 0 && t->inserts_since_vacuum > d->insthresh)
+		appendStringInfo(&buf, "%sinserted tuples %.0f > insert threshold %.0f",
+						 buf.len > 0 ? "; " : "",
+						 t->inserts_since_vacuum, d->insthresh);
+	if (d->doanalyze)
+		appendStringInfo(&buf, "%smodified tuples %.0f > analyze threshold %.0f",
+						 buf.len > 0 ? "; " : "",
+						 t->changes_since_analyze, d->anlthresh);
+	return (buf.len > 0) ? buf.data : "below thresholds";
+}
+
+static const char *
+relkind_name(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+			return "table";
+		case RELKIND_MATVIEW:
+			return "matview";
+		case RELKIND_TOASTVALUE:
+			return "toast";
+	}
+	return "other";
+}
+
+/* al_scan_tables() callback: one row of autolauncher.tables */
+static void
+emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
+{
+	TablesState *state = (TablesState *) arg;
+	AlVacuumSettings *s = &state->settings;
+	AlTableInput t;
+	AlTableDecision d;
+	Datum		values[TABLES_COLS];
+	bool		nulls[TABLES_COLS];
+	int			holder = -1;
+	const char *action;
+	char	   *nspname;
+	int			i = 0;
+
+	al_fill_table_input(&t, classForm, opts);
+	al_decide_table(s, &t, &d);
+
+	for (int n = 0; n < state->nslots; n++)
+	{
+		AlSlot	   *slot = &state->slots[n];
+
+		if (slot->state == AL_SLOT_RUNNING && slot->relid == classForm->oid &&
+			(slot->dboid == MyDatabaseId || slot->relshared))
+			holder = n;
+	}
+
+	nspname = get_namespace_name(classForm->relnamespace);
+	memset(nulls, 0, sizeof(nulls));
+	values[i++] = ObjectIdGetDatum(classForm->oid);
+	values[i] = CStringGetDatum(nspname ? nspname : "");
+	values[i] = DirectFunctionCall1(namein, values[i]);
+	i++;
+	values[i++] = NameGetDatum(&classForm->relname);
+	values[i++] = CStringGetTextDatum(relkind_name(classForm->relkind));
+	values[i] = Int64GetDatum((int64) t.n_live_tuples);
+	nulls[i++] = !t.has_stats;
+	values[i] = Int64GetDatum((int64) t.n_dead_tuples);
+	nulls[i++] = !t.has_stats;
+	values[i] = Int64GetDatum((int64) t.inserts_since_vacuum);
+	nulls[i++] = !t.has_stats;
+	values[i] = Int64GetDatum((int64) t.changes_since_analyze);
+	nulls[i++] = !t.has_stats;
+	values[i++] = Float4GetDatum(t.reltuples);
+	values[i++] = Float8GetDatum(d.vacthresh);
+	values[i] = Float8GetDatum(d.insthresh);
+	nulls[i++] = (d.insthresh < 0);
+	values[i] = Float8GetDatum(d.anlthresh);
+	nulls[i++] = (classForm->relkind == RELKIND_TOASTVALUE);
+	values[i] = Int32GetDatum((int32) (s->recent_xid - t.relfrozenxid));
+	nulls[i++] = !TransactionIdIsNormal(t.relfrozenxid);
+	values[i] = Int32GetDatum((int32) (s->recent_multi - t.relminmxid));
+	nulls[i++] = !MultiXactIdIsValid(t.relminmxid);
+	values[i++] = Int32GetDatum(d.freeze_max_age);
+	values[i++] = BoolGetDatum(!d.disabled);
+	values[i++] = BoolGetDatum(d.dovacuum);
+	values[i++] = BoolGetDatum(d.doanalyze);
+	values[i++] = BoolGetDatum(d.wraparound);
+	values[i++] = Float8GetDatum(d.score);
+	values[i++] = CStringGetTextDatum(table_reason(s, &t, &d));
+	values[i] = Int32GetDatum(holder);
+	nulls[i++] = (holder < 0);
+	values[i] = Int32GetDatum(holder >= 0 ? state->slots[holder].pid : 0);
+	nulls[i++] = (holder < 0);
+	action = (holder >= 0) ? al_action_name(state->slots[holder].action) : NULL;
+	values[i] = action ? CStringGetTextDatum(action) : (Datum) 0;
+	nulls[i++] = (action == NULL);
+	Assert(i == TABLES_COLS);
+
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+						 values, nulls);
+}
+
+/*
+ * autolauncher.tables: every table of the current database, with the
+ * numbers, thresholds and verdict a worker would use, and why.
+ */
+Datum
+pg_autolauncher_tables(PG_FUNCTION_ARGS)
+{
+	TablesState state;
+	Relation	classRel;
+	TupleDesc	pg_class_desc;
+
+	al_require_shared_state();
+	InitMaterializedSRF(fcinfo, 0);
+
+	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	al_current_settings(&state.settings);
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	state.nslots = AlShared->nslots;
+	state.slots = palloc(sizeof(AlSlot) * state.nslots);
+	memcpy(state.slots, AlShared->slots, sizeof(AlSlot) * state.nslots);
+	LWLockRelease(AlShared->lock);
+
+	classRel = table_open(RelationRelationId, AccessShareLock);
+	pg_class_desc = CreateTupleDescCopy(RelationGetDescr(classRel));
+	table_close(classRel, AccessShareLock);
+
+	(void) al_scan_tables(pg_class_desc, emit_table_row, &state);
+	return (Datum) 0;
 }

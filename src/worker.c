@@ -78,13 +78,13 @@ typedef struct WorkTable
 	double		score;
 } WorkTable;
 
-/* TOAST tables inherit their parent's reloptions; core keeps the same map. */
-typedef struct ToastParent
+/* What collect_table() accumulates over the database's tables. */
+typedef struct CollectState
 {
-	Oid			toastrelid;		/* hash key */
-	bool		has_opts;
-	AutoVacOpts opts;
-} ToastParent;
+	AlVacuumSettings settings;
+	AlThresholdFloor floor;
+	List	   *tables;
+} CollectState;
 
 /* The freeze ages for this database: 0 in templates, as core does. */
 typedef struct FreezeDefaults
@@ -106,11 +106,8 @@ static void worker_on_exit(int code, Datum arg);
 static void harden_session(void);
 static void process_database(void);
 static void get_freeze_defaults(FreezeDefaults *defaults);
-static AutoVacOpts *extract_autovac_opts(HeapTuple tup, TupleDesc pg_class_desc);
-static void fill_table_input(AlTableInput *input, Form_pg_class classForm,
-							 const AutoVacOpts *opts);
-static List *collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc);
-static const AutoVacOpts *toast_parent_opts(HTAB *toast_parents, Oid relid);
+static void collect_table(Form_pg_class classForm, const AutoVacOpts *opts,
+						  void *arg);
 static void process_table(Oid relid, HTAB *toast_parents,
 						  TupleDesc pg_class_desc,
 						  const FreezeDefaults *defaults,
@@ -221,7 +218,7 @@ work_table_cmp(const ListCell *a, const ListCell *b)
 static void
 process_database(void)
 {
-	HASHCTL		ctl;
+	CollectState collect;
 	HTAB	   *toast_parents;
 	TupleDesc	pg_class_desc;
 	Relation	classRel;
@@ -248,14 +245,15 @@ process_database(void)
 	pg_class_desc = CreateTupleDescCopy(RelationGetDescr(classRel));
 	table_close(classRel, AccessShareLock);
 
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(ToastParent);
-	ctl.hcxt = WorkerContext;
-	toast_parents = hash_create("pg_autolauncher TOAST parents", 64, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-
-	tables = collect_tables(toast_parents, pg_class_desc);
+	collect.tables = NIL;
+	al_current_settings(&collect.settings);
+	al_floor_init(&collect.floor);
+	toast_parents = al_scan_tables(pg_class_desc, collect_table, &collect);
+	tables = collect.tables;
 	list_sort(tables, work_table_cmp);
+
+	/* let the launcher estimate our work with our tables' real thresholds */
+	al_publish_threshold_floor(MyDatabaseId, &collect.floor);
 
 	ereport(DEBUG1,
 			(errmsg_internal("pg_autolauncher worker found %d tables to process",
@@ -321,150 +319,36 @@ get_freeze_defaults(FreezeDefaults *defaults)
 	ReleaseSysCache(tuple);
 }
 
+
+
+
 /*
- * A palloc'd copy of the autovacuum part of a pg_class tuple's reloptions,
- * or NULL if it has none.
+ * collect_table
+ *		al_scan_tables() callback: keep the table if it needs work now, and
+ *		lower the threshold floor to cover it.
  */
-static AutoVacOpts *
-extract_autovac_opts(HeapTuple tup, TupleDesc pg_class_desc)
-{
-	bytea	   *relopts;
-	AutoVacOpts *av;
-
-	relopts = extractRelOptions(tup, pg_class_desc, NULL);
-	if (relopts == NULL)
-		return NULL;
-
-	av = palloc(sizeof(AutoVacOpts));
-	memcpy(av, &(((StdRdOptions *) relopts)->autovacuum), sizeof(AutoVacOpts));
-	pfree(relopts);
-	return av;
-}
-
-/* Fill a policy input from a pg_class row and the table's fresh stats. */
 static void
-fill_table_input(AlTableInput *input, Form_pg_class classForm,
-				 const AutoVacOpts *opts)
+collect_table(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 {
-	PgStat_StatTabEntry *tabentry;
+	CollectState *state = (CollectState *) arg;
+	AlTableInput input;
+	AlTableDecision decision;
 
-	tabentry = pgstat_fetch_stat_tabentry_ext(classForm->relisshared,
-											  classForm->oid);
+	al_fill_table_input(&input, classForm, opts);
+	al_decide_table(&state->settings, &input, &decision);
 
-	memset(input, 0, sizeof(AlTableInput));
-	input->relid = classForm->oid;
-	input->relkind = classForm->relkind;
-	input->reltuples = classForm->reltuples;
-	input->relfrozenxid = classForm->relfrozenxid;
-	input->relminmxid = classForm->relminmxid;
-	input->opts = opts;
-	input->has_stats = (tabentry != NULL);
-	if (tabentry != NULL)
+	if (!decision.disabled)
+		al_floor_add(&state->floor, &state->settings, opts);
+
+	if (decision.dovacuum || decision.doanalyze)
 	{
-		input->n_dead_tuples = tabentry->n_dead_tuples;
-		input->inserts_since_vacuum = tabentry->inserts_since_vacuum;
-		input->changes_since_analyze = tabentry->changes_since_analyze;
-		pfree(tabentry);
+		WorkTable  *wt = palloc(sizeof(WorkTable));
+
+		wt->relid = classForm->oid;
+		wt->wraparound = decision.wraparound;
+		wt->score = decision.score;
+		state->tables = lappend(state->tables, wt);
 	}
-}
-
-static const AutoVacOpts *
-toast_parent_opts(HTAB *toast_parents, Oid relid)
-{
-	ToastParent *tp = hash_search(toast_parents, &relid, HASH_FIND, NULL);
-
-	return (tp != NULL && tp->has_opts) ? &tp->opts : NULL;
-}
-
-/*
- * collect_tables
- *		The tables of this database that need work now.
- *
- * Two passes over pg_class, as in core: plain tables and matviews first,
- * remembering each TOAST table's parent reloptions, then TOAST tables.
- * Other sessions' temporary tables are skipped.
- */
-static List *
-collect_tables(HTAB *toast_parents, TupleDesc pg_class_desc)
-{
-	AlVacuumSettings settings;
-	AlThresholdFloor floor;
-	List	   *tables = NIL;
-	Relation	classRel;
-	TableScanDesc scan;
-	HeapTuple	tuple;
-	ScanKeyData key;
-
-	al_current_settings(&settings);
-	al_floor_init(&floor);
-	classRel = table_open(RelationRelationId, AccessShareLock);
-
-	for (int pass = 0; pass < 2; pass++)
-	{
-		if (pass == 0)
-			scan = table_beginscan_catalog(classRel, 0, NULL);
-		else
-		{
-			ScanKeyInit(&key, Anum_pg_class_relkind, BTEqualStrategyNumber,
-						F_CHAREQ, CharGetDatum(RELKIND_TOASTVALUE));
-			scan = table_beginscan_catalog(classRel, 1, &key);
-		}
-
-		while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
-		{
-			Form_pg_class classForm = (Form_pg_class) GETSTRUCT(tuple);
-			AutoVacOpts *opts;
-			const AutoVacOpts *effective;
-			AlTableInput input;
-			AlTableDecision decision;
-
-			if (pass == 0 && classForm->relkind != RELKIND_RELATION &&
-				classForm->relkind != RELKIND_MATVIEW)
-				continue;
-			if (classForm->relpersistence == RELPERSISTENCE_TEMP)
-				continue;
-
-			opts = extract_autovac_opts(tuple, pg_class_desc);
-			effective = opts;
-			if (pass == 0 && OidIsValid(classForm->reltoastrelid))
-			{
-				ToastParent *tp;
-				bool		found;
-
-				tp = hash_search(toast_parents, &classForm->reltoastrelid,
-								 HASH_ENTER, &found);
-				tp->has_opts = (opts != NULL);
-				if (opts != NULL)
-					memcpy(&tp->opts, opts, sizeof(AutoVacOpts));
-			}
-			else if (pass == 1 && opts == NULL)
-				effective = toast_parent_opts(toast_parents, classForm->oid);
-
-			fill_table_input(&input, classForm, effective);
-			al_decide_table(&settings, &input, &decision);
-			if (!decision.disabled)
-				al_floor_add(&floor, &settings, effective);
-
-			if (decision.dovacuum || decision.doanalyze)
-			{
-				WorkTable  *wt = palloc(sizeof(WorkTable));
-
-				wt->relid = classForm->oid;
-				wt->wraparound = decision.wraparound;
-				wt->score = decision.score;
-				tables = lappend(tables, wt);
-			}
-			if (opts != NULL)
-				pfree(opts);
-		}
-		table_endscan(scan);
-	}
-
-	table_close(classRel, AccessShareLock);
-
-	/* let the launcher estimate our work with our tables' real thresholds */
-	al_publish_threshold_floor(MyDatabaseId, &floor);
-	return tables;
 }
 
 /*
@@ -509,12 +393,12 @@ process_table(Oid relid, HTAB *toast_parents, TupleDesc pg_class_desc,
 		return;					/* another worker has it */
 
 	/* re-check with fresh stats: someone may have vacuumed it meanwhile */
-	opts = extract_autovac_opts(classTup, pg_class_desc);
+	opts = al_extract_autovac_opts(classTup, pg_class_desc);
 	effective = opts;
 	if (opts == NULL && classForm->relkind == RELKIND_TOASTVALUE)
-		effective = toast_parent_opts(toast_parents, relid);
+		effective = al_toast_parent_opts(toast_parents, relid);
 	al_current_settings(&settings);
-	fill_table_input(&input, classForm, effective);
+	al_fill_table_input(&input, classForm, effective);
 	al_decide_table(&settings, &input, &decision);
 
 	if (!decision.dovacuum && !decision.doanalyze)
