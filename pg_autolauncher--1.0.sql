@@ -20,6 +20,7 @@ CREATE FUNCTION @extschema@.status_internal(
     OUT worker_failures bigint,
     OUT tables_vacuumed bigint,
     OUT tables_analyzed bigint,
+    OUT tables_cancelled bigint,
     OUT last_cycle_at timestamptz,
     OUT next_cycle_at timestamptz)
 RETURNS SETOF record

@@ -37,7 +37,7 @@
  * statistics cannot show).  It is never due while a DDL command needs it
  * to itself (ddl.c) or while its workers' failures have it backed off.  A
  * database with a worker gets another only if it has more tables with new
- * work than workers.
+ * work than workers, and at most once per naptime.
  *
  * The launcher keeps nothing that matters in local memory: slot states,
  * worker handles, estimates and per-database history are all in shared
@@ -587,8 +587,11 @@ refresh_estimates(LauncherDatabase *dbs, int ndbs)
 		if (entry->leftover_pending && db->workers == 0)
 		{
 			entry->leftover_tables = we->tables;
-			entry->changes_after_visit = db->changes;
+			/* a yielded table is retried after a naptime, changed or not */
+			entry->changes_after_visit = entry->leftover_retry
+				? -1 : db->changes;
 			entry->leftover_pending = false;
+			entry->leftover_retry = false;
 		}
 		memcpy(&db->entry, entry, sizeof(AlDatabaseEntry));
 	}
@@ -733,12 +736,19 @@ classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
 		return;
 	}
 
-	/* a database with workers gets another only for more new work */
+	/*
+	 * A database with workers gets another only for more new work than
+	 * workers, and at most once per naptime: the estimate is not refreshed
+	 * while they work, so without that limit every worker that finds the
+	 * remaining tables taken would be replaced at once.
+	 */
 	if (db->workers > 0)
 	{
 		db->reason = AL_REASON_WORKER_RUNNING;
 		db->reason_count = db->workers;
-		db->due = (new_work > db->workers);
+		db->due = (new_work > db->workers &&
+				   TimestampTzPlusMilliseconds(e->last_dispatch_at,
+											   al_naptime * 1000L) <= now);
 		return;
 	}
 
@@ -857,8 +867,10 @@ dispatch_due(LauncherDatabase *dbs, int ndbs, int active, TimestampTz now,
 		}
 
 		ereport(DEBUG1,
-				(errmsg_internal("pg_autolauncher dispatched a worker to database %u in slot %d (reason %d)",
-								 db->dboid, slotno, (int) db->reason)));
+				(errmsg_internal("pg_autolauncher dispatched a worker to database %u in slot %d: %s",
+								 db->dboid, slotno,
+								 psprintf(al_reason_format(db->reason),
+										  db->reason_count))));
 		active++;
 	}
 

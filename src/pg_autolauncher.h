@@ -135,6 +135,7 @@ typedef struct AlSlot
 	int			cost_limit;
 
 	int64		tables_done;
+	int			tables_cancelled;	/* tables this worker yielded */
 } AlSlot;
 
 /* Where the launcher raises an injected error. */
@@ -205,6 +206,8 @@ typedef struct AlDatabaseEntry
 									 * successful visit: work it could
 									 * not do */
 	bool		leftover_pending;	/* a visit succeeded; measure leftover */
+	bool		leftover_retry; /* that visit yielded tables: retry its
+								 * leftover after a naptime, changed or not */
 	int64		changes_after_visit;	/* modification counter then,
 										 * including the visit's own writes */
 
@@ -245,6 +248,7 @@ typedef struct AlSharedState
 	int64		worker_failures;
 	int64		tables_vacuumed;
 	int64		tables_analyzed;
+	int64		tables_cancelled;	/* yielded to a lock waiter or cancelled */
 	TimestampTz last_cycle_at;
 	TimestampTz next_cycle_at;
 
@@ -291,7 +295,7 @@ extern bool al_database_has_worker(Oid dboid);
 extern bool al_claim_table(int slotno, Oid dboid, Oid relid, bool shared,
 						   const char *relname);
 extern void al_set_table_action(int slotno, AlAction action, bool wraparound);
-extern void al_release_table(int slotno, AlAction done);
+extern void al_release_table(int slotno, AlAction done, bool cancelled);
 extern int	al_balance_cost(int slotno, bool dobalance, double delay,
 							int limit_base, int total_limit,
 							double total_delay);

@@ -255,6 +255,13 @@ al_release_slot(int slotno, uint64 generation, bool completed)
 		slot->pid == MyProcPid)
 	{
 		note_worker_end_locked(slot->dboid, completed, GetCurrentTimestamp());
+		if (slot->tables_cancelled > 0)
+		{
+			AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
+
+			if (entry != NULL)
+				entry->leftover_retry = true;
+		}
 		free_slot_locked(slot);
 	}
 	launcher_latch = AlShared->launcher_latch;
@@ -496,14 +503,20 @@ al_set_table_action(int slotno, AlAction action, bool wraparound)
 
 /*
  * al_release_table
- *		Forget the claimed table; if done, count the work.
+ *		Forget the claimed table; if done, count the work, and count a
+ *		cancelled one.
  */
 void
-al_release_table(int slotno, AlAction done)
+al_release_table(int slotno, AlAction done, bool cancelled)
 {
 	AlSlot	   *me = &AlShared->slots[slotno];
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	if (cancelled)
+	{
+		AlShared->tables_cancelled++;
+		me->tables_cancelled++;
+	}
 	if (done == AL_ACTION_VACUUM || done == AL_ACTION_VACUUM_ANALYZE)
 		AlShared->tables_vacuumed++;
 	if (done == AL_ACTION_ANALYZE || done == AL_ACTION_VACUUM_ANALYZE)

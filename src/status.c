@@ -47,7 +47,7 @@ PG_FUNCTION_INFO_V1(pg_autolauncher_request);
 PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
 PG_FUNCTION_INFO_V1(pg_autolauncher_tables);
 
-#define STATUS_COLS		15
+#define STATUS_COLS		16
 #define WORKERS_COLS	15
 #define DATABASES_COLS	13
 #define TABLES_COLS		24
@@ -104,6 +104,7 @@ pg_autolauncher_status(PG_FUNCTION_ARGS)
 	values[i++] = Int64GetDatum(copy.worker_failures);
 	values[i++] = Int64GetDatum(copy.tables_vacuumed);
 	values[i++] = Int64GetDatum(copy.tables_analyzed);
+	values[i++] = Int64GetDatum(copy.tables_cancelled);
 	values[i] = timestamp_or_null(copy.last_cycle_at, &nulls[i]);
 	i++;
 	values[i] = timestamp_or_null(copy.launcher_pid == 0 ? 0 : copy.next_cycle_at,

@@ -25,7 +25,10 @@
  *	   does.  An error in one table is logged and the worker moves on.
  *
  * SIGTERM runs die(), so a vacuum in progress is interrupted at its next
- * CHECK_FOR_INTERRUPTS(); SIGINT cancels the current table only.
+ * CHECK_FOR_INTERRUPTS(); SIGINT cancels the current table only.  A
+ * session that waits for one of our locks longer than deadlock_timeout
+ * sends that SIGINT itself, as for core's workers (yield_to_lock_waiters),
+ * except during an anti-wraparound vacuum.
  *
  * Since this is not an autovacuum process, PostgreSQL records our runs as
  * manual: last_vacuum/last_analyze in pg_stat_all_tables.
@@ -49,6 +52,7 @@
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/vacuum.h"
+#include "executor/instrument.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "pgstat.h"
@@ -57,12 +61,15 @@
 #include "postmaster/interrupt.h"
 #include "storage/bufmgr.h"
 #include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/pg_rusage.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -86,6 +93,17 @@ typedef struct CollectState
 	List	   *tables;
 } CollectState;
 
+/* What log_run() compares, taken as a run starts. */
+typedef struct RunMeasure
+{
+	TimestampTz start;
+	PGRUsage	ru0;
+	BufferUsage buffers;
+	WalUsage	wal;
+	BlockNumber pages;
+	double		dead_tuples;
+} RunMeasure;
+
 /* The freeze ages for this database: 0 in templates, as core does. */
 typedef struct FreezeDefaults
 {
@@ -104,6 +122,7 @@ static MemoryContext WorkerContext = NULL;
 static void check_injected_worker_error(void);
 static void worker_on_exit(int code, Datum arg);
 static void harden_session(void);
+static void yield_to_lock_waiters(void);
 static void process_database(void);
 static void get_freeze_defaults(FreezeDefaults *defaults);
 static void collect_table(Form_pg_class classForm, const AutoVacOpts *opts,
@@ -112,6 +131,10 @@ static void process_table(Oid relid, HTAB *toast_parents,
 						  TupleDesc pg_class_desc,
 						  const FreezeDefaults *defaults,
 						  BufferAccessStrategy bstrategy);
+static void measure_start(Oid relid, RunMeasure *m);
+static void log_run(Oid relid, const VacuumParams *params,
+					const RunMeasure *m, const char *nspname,
+					const char *relname);
 static void run_vacuum(Oid relid, VacuumParams *params,
 					   BufferAccessStrategy bstrategy,
 					   const char *nspname, const char *relname);
@@ -147,6 +170,7 @@ pg_autolauncher_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid,
 											  BGWORKER_BYPASS_ALLOWCONN);
 	harden_session();
+	yield_to_lock_waiters();
 
 	if (!al_claim_slot(MySlotNo, MyGeneration))
 		proc_exit(0);
@@ -181,6 +205,39 @@ static void
 worker_on_exit(int code, Datum arg)
 {
 	al_release_slot(MySlotNo, MyGeneration, MyCompleted);
+}
+
+/*
+ * yield_to_lock_waiters
+ *		Let sessions that wait for our locks cancel our work, as they can
+ *		cancel core's autovacuum workers.
+ *
+ * In PostgreSQL 15 a lock waiter's deadlock check, after deadlock_timeout,
+ * looks for a blocking process flagged PROC_IS_AUTOVACUUM in
+ * ProcGlobal->statusFlags (deadlock.c, GetBlockingAutoVacuumPgproc) and,
+ * unless that process also has PROC_VACUUM_FOR_WRAPAROUND, sends it SIGINT
+ * (proc.c, ProcSleep).  We set the same flag, so our vacuums yield exactly
+ * as core's do; vacuum_rel() sets PROC_VACUUM_FOR_WRAPAROUND for
+ * anti-wraparound vacuums whoever runs them, so those are never cancelled.
+ *
+ * Why this is safe: in PostgreSQL 15 the flag is read in only three other
+ * places, each of which treats us as we want to be treated: DROP DATABASE
+ * and its kin SIGTERM flagged processes connected to the database
+ * (procarray.c, CountOtherDBBackends), and CREATE INDEX CONCURRENTLY does
+ * not wait for their snapshots (indexcmds.c), as for core's workers.  The
+ * flag is outside PROC_VACUUM_STATE_MASK, so transaction end leaves it
+ * set.  Code that asks "am I an autovacuum worker?" uses the process-local
+ * IsAutoVacuumWorkerProcess(), which stays false: vacuum() still treats
+ * our runs as manual ones.  Both copies of the flags are updated under
+ * ProcArrayLock, as ProcArrayAdd() and vacuum_rel() do.
+ */
+static void
+yield_to_lock_waiters(void)
+{
+	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+	MyProc->statusFlags |= PROC_IS_AUTOVACUUM;
+	ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+	LWLockRelease(ProcArrayLock);
 }
 
 /* The session settings core's autovacuum worker uses. */
@@ -369,6 +426,8 @@ process_table(Oid relid, HTAB *toast_parents, TupleDesc pg_class_desc,
 	VacuumParams params;
 	AlAction	action;
 	volatile AlAction done = AL_ACTION_NONE;
+	volatile bool cancelled = false;
+	char	   *dbname = get_database_name(MyDatabaseId);
 	double		std_cost_delay = VacuumCostDelay;
 	int			std_cost_limit = VacuumCostLimit;
 	double		cost_delay;
@@ -403,7 +462,7 @@ process_table(Oid relid, HTAB *toast_parents, TupleDesc pg_class_desc,
 
 	if (!decision.dovacuum && !decision.doanalyze)
 	{
-		al_release_table(MySlotNo, AL_ACTION_NONE);
+		al_release_table(MySlotNo, AL_ACTION_NONE, false);
 		return;
 	}
 
@@ -462,17 +521,34 @@ process_table(Oid relid, HTAB *toast_parents, TupleDesc pg_class_desc,
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		HOLD_INTERRUPTS();
-		if (params.options & VACOPT_VACUUM)
-			errcontext("automatic vacuum of table \"%s.%s.%s\"",
-					   get_database_name(MyDatabaseId), nspname, relname);
+		MemoryContextSwitchTo(WorkerContext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		{
+			/*
+			 * A cancel: the deadlock checker of a session waiting for our
+			 * lock (see yield_to_lock_waiters), or pg_cancel_backend().
+			 * Reported below, once the transaction is cleaned up.
+			 */
+			cancelled = true;
+		}
 		else
-			errcontext("automatic analyze of table \"%s.%s.%s\"",
-					   get_database_name(MyDatabaseId), nspname, relname);
-		EmitErrorReport();
+		{
+			if (params.options & VACOPT_VACUUM)
+				errcontext("automatic vacuum of table \"%s.%s.%s\"",
+						   dbname, nspname, relname);
+			else
+				errcontext("automatic analyze of table \"%s.%s.%s\"",
+						   dbname, nspname, relname);
+			EmitErrorReport();
+		}
 
 		AbortOutOfAnyTransaction();
 		FlushErrorState();
+		FreeErrorData(edata);
 		MemoryContextResetAndDeleteChildren(PortalContext);
 
 		StartTransactionCommand();
@@ -481,7 +557,16 @@ process_table(Oid relid, HTAB *toast_parents, TupleDesc pg_class_desc,
 	PG_END_TRY();
 
 	MemoryContextSwitchTo(WorkerContext);
-	al_release_table(MySlotNo, done);
+	if (cancelled)
+		ereport(LOG,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling autovacuum task"),
+				 errdetail("The pg_autolauncher worker in slot %d yielded the table to a session waiting for its lock; it is left for a later visit.",
+						   MySlotNo),
+				 errcontext("automatic %s of table \"%s.%s.%s\"",
+							(params.options & VACOPT_VACUUM) ? "vacuum" : "analyze",
+							dbname, nspname, relname)));
+	al_release_table(MySlotNo, done, cancelled);
 
 	VacuumCostDelay = std_cost_delay;
 	VacuumCostLimit = std_cost_limit;
@@ -506,9 +591,11 @@ run_vacuum(Oid relid, VacuumParams *params, BufferAccessStrategy bstrategy,
 {
 	StringInfoData activity;
 	VacuumRelation *rel;
+	RunMeasure	measure;
 
 	MemoryContextResetAndDeleteChildren(PortalContext);
 	MemoryContextSwitchTo(PortalContext);
+	measure_start(relid, &measure);
 
 	initStringInfo(&activity);
 	appendStringInfo(&activity, "pg_autolauncher: %s%s %s.%s%s",
@@ -536,5 +623,103 @@ run_vacuum(Oid relid, VacuumParams *params, BufferAccessStrategy bstrategy,
 	CommitTransactionCommand();
 	StartTransactionCommand();
 
+	log_run(relid, params, &measure, nspname, relname);
 	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* pages and tuples of a table, from pg_class and pgstats */
+static void
+table_numbers(Oid relid, BlockNumber *pages, double *live, double *dead)
+{
+	HeapTuple	tup;
+	bool		shared = false;
+	PgStat_StatTabEntry *tabentry;
+
+	*pages = 0;
+	*live = *dead = 0;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		*pages = ((Form_pg_class) GETSTRUCT(tup))->relpages;
+		shared = ((Form_pg_class) GETSTRUCT(tup))->relisshared;
+		ReleaseSysCache(tup);
+	}
+	tabentry = pgstat_fetch_stat_tabentry_ext(shared, relid);
+	if (tabentry != NULL)
+	{
+		*live = tabentry->n_live_tuples;
+		*dead = tabentry->n_dead_tuples;
+		pfree(tabentry);
+	}
+}
+
+static void
+measure_start(Oid relid, RunMeasure *m)
+{
+	double		live;
+
+	m->start = GetCurrentTimestamp();
+	pg_rusage_init(&m->ru0);
+	m->buffers = pgBufferUsage;
+	m->wal = pgWalUsage;
+	table_numbers(relid, &m->pages, &live, &m->dead_tuples);
+}
+
+/*
+ * log_run
+ *		Log a run that took at least log_min_duration, as core logs its
+ *		autovacuum runs under log_autovacuum_min_duration.
+ *
+ * PostgreSQL 15 writes its detailed report only for autovacuum processes,
+ * so we write our own, with the same kinds of figures: pages, tuples,
+ * buffer and WAL usage, and timing.
+ */
+static void
+log_run(Oid relid, const VacuumParams *params, const RunMeasure *m,
+		const char *nspname, const char *relname)
+{
+	TimestampTz end = GetCurrentTimestamp();
+	BufferUsage buffers;
+	WalUsage	wal;
+	BlockNumber pages;
+	double		live;
+	double		dead;
+	StringInfoData buf;
+
+	if (params->log_min_duration < 0 ||
+		(params->log_min_duration > 0 &&
+		 !TimestampDifferenceExceeds(m->start, end, params->log_min_duration)))
+		return;
+
+	memset(&buffers, 0, sizeof(buffers));
+	BufferUsageAccumDiff(&buffers, &pgBufferUsage, &m->buffers);
+	memset(&wal, 0, sizeof(wal));
+	WalUsageAccumDiff(&wal, &pgWalUsage, &m->wal);
+	table_numbers(relid, &pages, &live, &dead);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "automatic %s%s of table \"%s.%s.%s\" by pg_autolauncher worker %d\n",
+					 (params->options & VACOPT_VACUUM) ? "vacuum" : "analyze",
+					 ((params->options & VACOPT_VACUUM) &&
+					  (params->options & VACOPT_ANALYZE)) ? " and analyze" : "",
+					 get_database_name(MyDatabaseId), nspname, relname,
+					 MySlotNo);
+	if (params->is_wraparound)
+		appendStringInfoString(&buf, "to prevent wraparound\n");
+	if (params->options & VACOPT_VACUUM)
+	{
+		appendStringInfo(&buf, "pages: %u before, %u after\n", m->pages, pages);
+		appendStringInfo(&buf, "tuples: %.0f dead before, %.0f dead after, %.0f live\n",
+						 m->dead_tuples, dead, live);
+	}
+	appendStringInfo(&buf, "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
+					 (long long) (buffers.shared_blks_hit + buffers.local_blks_hit),
+					 (long long) (buffers.shared_blks_read + buffers.local_blks_read),
+					 (long long) (buffers.shared_blks_dirtied + buffers.local_blks_dirtied));
+	appendStringInfo(&buf, "WAL usage: %lld records, %lld full page images, %llu bytes\n",
+					 (long long) wal.wal_records, (long long) wal.wal_fpi,
+					 (unsigned long long) wal.wal_bytes);
+	appendStringInfo(&buf, "system usage: %s", pg_rusage_show(&m->ru0));
+
+	ereport(LOG, (errmsg_internal("%s", buf.data)));
 }

@@ -36,8 +36,7 @@ cmp_ok($dead_before, '>=', 60000, "hot has $dead_before dead tuples");
 my $vacuums_before = $node->safe_psql('db2',
 	"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'");
 
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
 # The worker is visible, with its slot, while it vacuums hot.
 ok( $node->poll_query_until(

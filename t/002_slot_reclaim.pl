@@ -112,10 +112,11 @@ is($node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)"),
 al_wait_slots_free($node, 'the worker freed its slot after the cancel');
 like(
 	slurp_file($node->logfile, $offset),
-	qr/ERROR:  canceling statement due to user request\n(?:.*\n)*?\s*automatic vacuum of table "busy.public.big"/,
+	qr/LOG:  canceling autovacuum task\n(?:.*\n)*?.*automatic vacuum of table "busy.public.big"/,
 	'the cancel ended the vacuum of big, with its context');
 is(al_status($node, 'workers_finished'),
 	$finished_before + 1, 'the worker went on and finished normally');
+is(al_status($node, 'tables_cancelled'), '1', 'the cancel is counted');
 is( $node->safe_psql(
 		'busy',
 		"SELECT vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 'small'"),

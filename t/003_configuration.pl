@@ -75,8 +75,7 @@ my $warnings = () = slurp_file($both->logfile) =~
 is($warnings, 1, 'the launcher warned exactly once');
 
 # Turning autovacuum off hands the work over.
-$both->append_conf('postgresql.conf', 'autovacuum = off');
-$both->reload;
+al_reload($both, 'autovacuum' => 'off');
 ok( $both->poll_query_until(
 		'postgres', "SELECT workers_launched > 0 FROM autolauncher.status"),
 	'with autovacuum off the launcher takes over');

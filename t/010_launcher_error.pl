@@ -27,8 +27,7 @@ al_slow_table($node, 'busy', 'big', 50000);
 
 # The launcher itself dispatches the worker, so that only the old
 # launcher ever held its handle.
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 my $worker_pid = al_wait_running($node, 'busy', 'big');
 my $old_launcher = al_status($node, 'launcher_pid');
 

@@ -84,8 +84,7 @@ $node->safe_psql(
 	CREATE TABLE hot (v int);
 	INSERT INTO hot SELECT generate_series(1, 5000);
 	DELETE FROM hot;});
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 ok( $node->poll_query_until(
 		'busy',
 		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 'hot'"

@@ -31,8 +31,7 @@ $node->safe_psql('good',
 al_inject($node, 'worker', 'bad');
 
 my $offset = -s $node->logfile;
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
 ok( $node->poll_query_until(
 		'good',

@@ -31,8 +31,7 @@ my $busy_pid = al_wait_running($node, 'busy', 'big');
 
 my $offset = -s $node->logfile;
 my $cycles_before = al_status($node, 'cycles');
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
 ok( $node->poll_query_until(
 		'postgres', 'SELECT launch_failures >= 3 FROM autolauncher.status'),

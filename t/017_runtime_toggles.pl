@@ -22,9 +22,8 @@ my $node = al_node(
 sub set_and_reload
 {
 	my (%settings) = @_;
-	$node->append_conf('postgresql.conf',
-		join('', map { "pg_autolauncher.$_ = $settings{$_}\n" } keys %settings));
-	$node->reload;
+	al_reload($node,
+		map { ("pg_autolauncher.$_" => $settings{$_}) } keys %settings);
 	# the launcher applies a reload on its next loop; wake it
 	$node->safe_psql('postgres', 'SELECT autolauncher.wakeup()');
 	return;

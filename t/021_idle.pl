@@ -23,8 +23,7 @@ for my $i (1 .. 20)
 	$node->safe_psql('postgres', "CREATE DATABASE db$i");
 	$node->safe_psql("db$i", 'CREATE TABLE t AS SELECT generate_series(1, 100) AS v');
 }
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
 # Watch for two minutes: a measurement window, not a wait for an event.
 my $window = 120;

@@ -65,8 +65,7 @@ $node->safe_psql('postgres', 'CREATE DATABASE other');
 $node->safe_psql('other',
 	'CREATE TABLE t AS SELECT generate_series(1, 5000) AS v; DELETE FROM t');
 
-$node->append_conf('postgresql.conf', 'pg_autolauncher.enabled = on');
-$node->reload;
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
 my $count_busy = q{SELECT count(*) FROM autolauncher.workers
 	WHERE datname = 'busy' AND state <> 'free'};
@@ -87,9 +86,7 @@ is($max_seen, 1,
 	'max_workers_per_database = 1: never more than one worker in busy');
 
 # Raise the cap to 2: a second worker joins, on another table.
-$node->append_conf('postgresql.conf',
-	'pg_autolauncher.max_workers_per_database = 2');
-$node->reload;
+al_reload($node, 'pg_autolauncher.max_workers_per_database' => 2);
 ok($node->poll_query_until('postgres', "SELECT ($count_busy) = 2"),
 	'with max_workers_per_database = 2, a second worker joins busy');
 $max_seen = 0;

@@ -16,7 +16,14 @@ use Test::More;
 use Exporter 'import';
 our @EXPORT = qw(al_node al_status al_wait_slots_free al_slot_states
   al_make_dead_tuples al_enable_injection al_inject al_slow_table
-  al_wait_running al_counters_balance);
+  al_wait_running al_counters_balance al_reload);
+
+# postgresql.conf lines for a hash of settings
+sub conf_lines
+{
+	my (%settings) = @_;
+	return join('', map { "$_ = $settings{$_}\n" } sort keys %settings);
+}
 
 # A started node with the library preloaded, autovacuum off, and the
 # extension created in "postgres".  %conf adds or overrides settings; its
@@ -33,11 +40,19 @@ sub al_node
 
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(%$init);
-	$node->append_conf('postgresql.conf',
-		join('', map { "$_ = $settings{$_}\n" } sort keys %settings));
+	$node->append_conf('postgresql.conf', conf_lines(%settings));
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION pg_autolauncher');
 	return $node;
+}
+
+# Append settings to postgresql.conf and reload.
+sub al_reload
+{
+	my ($node, %settings) = @_;
+	$node->append_conf('postgresql.conf', conf_lines(%settings));
+	$node->reload;
+	return;
 }
 
 # One column of autolauncher.status.
