@@ -89,7 +89,11 @@ CREATE FUNCTION @extschema@.tables_internal(
     OUT reason text,
     OUT worker_slot integer,
     OUT worker_pid integer,
-    OUT worker_action text)
+    OUT worker_action text,
+    OUT last_autolauncher_vacuum timestamptz,
+    OUT last_autolauncher_analyze timestamptz,
+    OUT autolauncher_vacuum_count bigint,
+    OUT autolauncher_analyze_count bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pg_autolauncher_tables'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

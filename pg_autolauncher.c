@@ -11,8 +11,9 @@
  *	  background worker, the launcher (src/launcher.c).  It does nothing
  *	  unless the library is in shared_preload_libraries; the SQL functions
  *	  (src/status.c) then report that with a hint.
- *	- The shmem_request_hook asks for the slot array and the per-database
- *	  history hash, plus one named LWLock tranche that protects both.
+ *	- The shmem_request_hook asks for the slot array, the per-database
+ *	  history hash and the per-table history hash, plus one named LWLock
+ *	  tranche that protects all three.
  *	- The shmem_startup_hook creates them.  It runs again, with found=false,
  *	  after every crash-restart of the cluster, so a crash leaves every slot
  *	  FREE.
@@ -52,10 +53,12 @@ int			al_max_databases = 1024;
 int			al_check_interval = 1000;
 int			al_max_visit_interval = 600;
 int			al_max_workers_per_database = 0;
+int			al_max_tracked_tables = 10000;
 
 /* Shared state, set up by al_shmem_startup() */
 AlSharedState *AlShared = NULL;
 HTAB	   *AlDatabases = NULL;
+HTAB	   *AlTables = NULL;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -169,6 +172,15 @@ define_gucs(void)
 							0,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("pg_autolauncher.max_tracked_tables",
+							"Number of tables whose last pg_autolauncher vacuum and analyze shared memory records.",
+							"When full, the table a worker processed longest ago is forgotten.",
+							&al_max_tracked_tables,
+							10000, 100, 10000000,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("pg_autolauncher");
 }
 
@@ -213,6 +225,8 @@ al_shmem_request(void)
 	RequestAddinShmemSpace(shared_state_size());
 	RequestAddinShmemSpace(hash_estimate_size(al_max_databases,
 											  sizeof(AlDatabaseEntry)));
+	RequestAddinShmemSpace(hash_estimate_size(al_max_tracked_tables,
+											  sizeof(AlTableHistory)));
 	RequestNamedLWLockTranche(AL_LIBRARY_NAME, 1);
 }
 
@@ -244,6 +258,13 @@ al_shmem_startup(void)
 	AlDatabases = ShmemInitHash("pg_autolauncher databases",
 								al_max_databases, al_max_databases,
 								&info, HASH_ELEM | HASH_BLOBS);
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(AlTableKey);
+	info.entrysize = sizeof(AlTableHistory);
+	AlTables = ShmemInitHash("pg_autolauncher tables",
+							 al_max_tracked_tables, al_max_tracked_tables,
+							 &info, HASH_ELEM | HASH_BLOBS);
 
 	LWLockRelease(AddinShmemInitLock);
 }

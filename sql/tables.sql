@@ -61,7 +61,10 @@ SELECT relname, vacuum_count, analyze_count
   FROM pg_stat_user_tables
  WHERE relname LIKE 't\_%' AND relname <> 't_toasty'
  ORDER BY relname;
-SELECT relname, needs_vacuum, needs_analyze, reason
+SELECT relname, needs_vacuum, needs_analyze, reason,
+       autolauncher_vacuum_count, autolauncher_analyze_count,
+       last_autolauncher_vacuum IS NOT NULL AS vacuumed_by_us,
+       last_autolauncher_analyze IS NOT NULL AS analyzed_by_us
   FROM autolauncher.tables
  WHERE schemaname = 'public' AND relname <> 't_toasty'
  ORDER BY relname;

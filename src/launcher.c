@@ -503,7 +503,10 @@ run_cycle(int active)
 			for (int i = 0; i < ndbs && !exists; i++)
 				exists = (dbs[i].dboid == entry->dboid);
 			if (!exists)
+			{
+				al_forget_database_tables(entry->dboid);
 				(void) hash_search(AlDatabases, &entry->dboid, HASH_REMOVE, NULL);
+			}
 		}
 	}
 	LWLockRelease(AlShared->lock);

@@ -265,6 +265,28 @@ typedef struct AlSharedState
 	AlSlot		slots[FLEXIBLE_ARRAY_MEMBER];
 } AlSharedState;
 
+/*
+ * When pg_autolauncher last vacuumed and analyzed a table.  PostgreSQL
+ * records our runs as manual ones (last_vacuum, not last_autovacuum), so
+ * we keep our own record, in a shared hash of pg_autolauncher.
+ * max_tracked_tables entries; when it is full the entry least recently
+ * used by a worker makes room.
+ */
+typedef struct AlTableKey
+{
+	Oid			dboid;
+	Oid			relid;
+} AlTableKey;
+
+typedef struct AlTableHistory
+{
+	AlTableKey	key;			/* hash key */
+	TimestampTz last_vacuum;
+	TimestampTz last_analyze;
+	int64		vacuum_count;
+	int64		analyze_count;
+} AlTableHistory;
+
 /* GUCs (pg_autolauncher.c) */
 extern bool al_enabled;
 extern int	al_worker_slots;
@@ -274,10 +296,12 @@ extern int	al_max_databases;
 extern int	al_check_interval;
 extern int	al_max_visit_interval;
 extern int	al_max_workers_per_database;
+extern int	al_max_tracked_tables;
 
 /* shared state (pg_autolauncher.c) */
 extern AlSharedState *AlShared;
 extern HTAB *AlDatabases;
+extern HTAB *AlTables;
 
 extern void al_require_shared_state(void);
 extern int	al_effective_max_workers(void);
@@ -300,6 +324,8 @@ extern int	al_balance_cost(int slotno, bool dobalance, double delay,
 							int limit_base, int total_limit,
 							double total_delay);
 extern AlDatabaseEntry *al_database_entry(Oid dboid, bool create);
+extern bool al_table_history(Oid dboid, Oid relid, AlTableHistory *history);
+extern void al_forget_database_tables(Oid dboid);
 extern bool al_database_is_blocked(Oid dboid);
 extern bool al_block_database(Oid dboid);
 extern void al_unblock_database(Oid dboid);

@@ -47,6 +47,7 @@
 static void free_slot_locked(AlSlot *slot);
 static void note_worker_end_locked(Oid dboid, bool completed, TimestampTz now);
 static bool database_is_blocked_locked(Oid dboid);
+static void record_table_run_locked(Oid dboid, Oid relid, AlAction done);
 
 /*
  * al_database_entry
@@ -394,6 +395,104 @@ note_worker_end_locked(Oid dboid, bool completed, TimestampTz now)
 	}
 }
 
+/*
+ * Record a successful run on a table in its history entry, making room by
+ * forgetting the table processed longest ago if the hash is full.  Caller
+ * holds the lock exclusively.
+ */
+static void
+record_table_run_locked(Oid dboid, Oid relid, AlAction done)
+{
+	AlTableKey	key;
+	AlTableHistory *h;
+	bool		found;
+	TimestampTz now = GetCurrentTimestamp();
+
+	memset(&key, 0, sizeof(key));
+	key.dboid = dboid;
+	key.relid = relid;
+
+	h = hash_search(AlTables, &key, HASH_FIND, NULL);
+	if (h == NULL)
+	{
+		if (hash_get_num_entries(AlTables) >= al_max_tracked_tables)
+		{
+			HASH_SEQ_STATUS seq;
+			AlTableHistory *e;
+			AlTableHistory *oldest = NULL;
+			AlTableKey	victim;
+
+			hash_seq_init(&seq, AlTables);
+			while ((e = hash_seq_search(&seq)) != NULL)
+			{
+				if (oldest == NULL ||
+					Max(e->last_vacuum, e->last_analyze) <
+					Max(oldest->last_vacuum, oldest->last_analyze))
+					oldest = e;
+			}
+			victim = oldest->key;
+			(void) hash_search(AlTables, &victim, HASH_REMOVE, NULL);
+		}
+		h = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
+		if (h == NULL)
+			return;
+		memset(((char *) h) + sizeof(AlTableKey), 0,
+			   sizeof(AlTableHistory) - sizeof(AlTableKey));
+	}
+
+	if (done == AL_ACTION_VACUUM || done == AL_ACTION_VACUUM_ANALYZE)
+	{
+		h->last_vacuum = now;
+		h->vacuum_count++;
+	}
+	if (done == AL_ACTION_ANALYZE || done == AL_ACTION_VACUUM_ANALYZE)
+	{
+		h->last_analyze = now;
+		h->analyze_count++;
+	}
+}
+
+/*
+ * al_table_history
+ *		Copy a table's history; false if we have none for it.
+ */
+bool
+al_table_history(Oid dboid, Oid relid, AlTableHistory *history)
+{
+	AlTableKey	key;
+	AlTableHistory *h;
+
+	memset(&key, 0, sizeof(key));
+	key.dboid = dboid;
+	key.relid = relid;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	h = hash_search(AlTables, &key, HASH_FIND, NULL);
+	if (h != NULL)
+		*history = *h;
+	LWLockRelease(AlShared->lock);
+	return h != NULL;
+}
+
+/*
+ * al_forget_database_tables
+ *		Drop the table history of a database that no longer exists.  Caller
+ *		holds the lock exclusively.
+ */
+void
+al_forget_database_tables(Oid dboid)
+{
+	HASH_SEQ_STATUS seq;
+	AlTableHistory *e;
+
+	hash_seq_init(&seq, AlTables);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (e->key.dboid == dboid)
+			(void) hash_search(AlTables, &e->key, HASH_REMOVE, NULL);
+	}
+}
+
 /* Reset a slot to FREE, keeping its generation.  Caller holds the lock. */
 static void
 free_slot_locked(AlSlot *slot)
@@ -517,6 +616,8 @@ al_release_table(int slotno, AlAction done, bool cancelled)
 		AlShared->tables_cancelled++;
 		me->tables_cancelled++;
 	}
+	if (done != AL_ACTION_NONE)
+		record_table_run_locked(me->dboid, me->relid, done);
 	if (done == AL_ACTION_VACUUM || done == AL_ACTION_VACUUM_ANALYZE)
 		AlShared->tables_vacuumed++;
 	if (done == AL_ACTION_ANALYZE || done == AL_ACTION_VACUUM_ANALYZE)

@@ -50,7 +50,7 @@ PG_FUNCTION_INFO_V1(pg_autolauncher_tables);
 #define STATUS_COLS		16
 #define WORKERS_COLS	15
 #define DATABASES_COLS	13
-#define TABLES_COLS		24
+#define TABLES_COLS		28
 
 static Datum
 timestamp_or_null(TimestampTz ts, bool *isnull)
@@ -437,6 +437,8 @@ emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 	Datum		values[TABLES_COLS];
 	bool		nulls[TABLES_COLS];
 	int			holder = -1;
+	AlTableHistory history;
+	bool		has_history;
 	const char *action;
 	char	   *nspname;
 	int			i = 0;
@@ -493,6 +495,15 @@ emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 	action = (holder >= 0) ? al_action_name(state->slots[holder].action) : NULL;
 	values[i] = action ? CStringGetTextDatum(action) : (Datum) 0;
 	nulls[i++] = (action == NULL);
+	has_history = al_table_history(MyDatabaseId, classForm->oid, &history);
+	values[i] = timestamp_or_null(has_history ? history.last_vacuum : 0,
+								  &nulls[i]);
+	i++;
+	values[i] = timestamp_or_null(has_history ? history.last_analyze : 0,
+								  &nulls[i]);
+	i++;
+	values[i++] = Int64GetDatum(has_history ? history.vacuum_count : 0);
+	values[i++] = Int64GetDatum(has_history ? history.analyze_count : 0);
 	Assert(i == TABLES_COLS);
 
 	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
