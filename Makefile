@@ -40,3 +40,14 @@ include $(PGXS)
 # PGXS does not track header dependencies: rebuild everything when a
 # shared header changes, so no object keeps an old struct layout.
 $(filter %.o,$(OBJS)): src/pg_autolauncher.h src/policy.h
+
+# "make dist": a release tarball of the committed tree, named after the
+# control file's default_version.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/pg_autolauncher.control)
+DISTNAME = pg_autolauncher-$(EXTVERSION)
+
+dist:
+	git -C $(srcdir) archive --format=tar.gz --prefix=$(DISTNAME)/ \
+		-o $(abspath $(DISTNAME).tar.gz) HEAD
+
+.PHONY: dist
