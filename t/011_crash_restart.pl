@@ -85,10 +85,7 @@ $node->safe_psql(
 	INSERT INTO hot SELECT generate_series(1, 5000);
 	DELETE FROM hot;});
 al_reload($node, 'pg_autolauncher.enabled' => 'on');
-ok( $node->poll_query_until(
-		'busy',
-		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 'hot'"
-	),
+al_wait_vacuumed($node, 'busy', 'hot',
 	'busy is vacuumed again in a later cycle');
 ok( $node->poll_query_until(
 		'postgres',

@@ -33,10 +33,7 @@ al_inject($node, 'worker', 'bad');
 my $offset = -s $node->logfile;
 al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
-ok( $node->poll_query_until(
-		'good',
-		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"
-	),
+al_wait_vacuumed($node, 'good', 't',
 	'good is vacuumed although the worker of bad keeps failing');
 like(
 	slurp_file($node->logfile, $offset),
@@ -76,10 +73,7 @@ cmp_ok(al_status($node, 'worker_failures'),
 # Once the fault is gone, bad is served again when its backoff ends, and
 # the backoff is cleared.
 al_inject($node, 'none');
-ok( $node->poll_query_until(
-		'bad',
-		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"
-	),
+al_wait_vacuumed($node, 'bad', 't',
 	'bad is vacuumed once its worker stops failing');
 ok( $node->poll_query_until(
 		'postgres',

@@ -70,10 +70,7 @@ ok( $standby->poll_query_until(
 # Replayed changes do not reach the statistics: make new ones.
 $standby->safe_psql('app',
 	'INSERT INTO t SELECT generate_series(1, 5000); DELETE FROM t');
-ok( $standby->poll_query_until(
-		'app',
-		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"
-	),
+al_wait_vacuumed($standby, 'app', 't',
 	'and its workers vacuum');
 cmp_ok(al_status($standby, 'workers_launched'),
 	'>', 0, 'the promoted node counts its workers');

@@ -54,10 +54,7 @@ is( $node->safe_psql(
 # Free the background worker slot: the launcher resumes.
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($busy_pid)");
 $node->safe_psql('busy', 'DROP TABLE big');
-ok( $node->poll_query_until(
-		'other',
-		"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"
-	),
+al_wait_vacuumed($node, 'other', 't',
 	'once a slot is free the launcher resumes and other is vacuumed');
 
 al_wait_slots_free($node);

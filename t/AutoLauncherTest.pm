@@ -16,7 +16,7 @@ use Test::More;
 use Exporter 'import';
 our @EXPORT = qw(al_node al_status al_wait_slots_free al_slot_states
   al_make_dead_tuples al_enable_injection al_inject al_slow_table
-  al_wait_running al_counters_balance al_reload);
+  al_wait_running al_counters_balance al_reload al_wait_vacuumed);
 
 # postgresql.conf lines for a hash of settings
 sub conf_lines
@@ -158,6 +158,18 @@ sub al_wait_running
 	return $node->safe_psql('postgres',
 		"SELECT pid FROM autolauncher.workers WHERE datname = '$db' AND relname = '$table'"
 	);
+}
+
+# Wait until $db.$table has been vacuumed and has no dead tuples left.
+sub al_wait_vacuumed
+{
+	my ($node, $db, $table, $what) = @_;
+	ok( $node->poll_query_until(
+			$db,
+			"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = '$table'"
+		),
+		$what);
+	return;
 }
 
 # The invariant of the counters once every slot is free.
