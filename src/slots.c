@@ -430,8 +430,11 @@ record_table_run_locked(Oid dboid, Oid relid, AlAction done)
 					Max(oldest->last_vacuum, oldest->last_analyze))
 					oldest = e;
 			}
-			victim = oldest->key;
-			(void) hash_search(AlTables, &victim, HASH_REMOVE, NULL);
+			if (oldest != NULL)
+			{
+				victim = oldest->key;
+				(void) hash_search(AlTables, &victim, HASH_REMOVE, NULL);
+			}
 		}
 		h = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
 		if (h == NULL)

@@ -148,6 +148,7 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		int			i = 0;
 
 		memset(nulls, 0, sizeof(nulls));
+		memset(&datname, 0, sizeof(datname));
 		if (dbname != NULL)
 			namestrcpy(&datname, dbname);
 
