@@ -140,7 +140,8 @@ static void publish_state(AlLauncherState state, bool counted_cycle,
 						  TimestampTz next_cycle_at);
 static List *get_database_list(void);
 static TimestampTz run_cycle(int active);
-static void refresh_estimates(LauncherDatabase *dbs, int ndbs);
+static void refresh_estimates(LauncherDatabase *dbs, int ndbs,
+							  const AlVacuumSettings *settings);
 static void estimate_work(HTAB *estimates, const AlVacuumSettings *settings);
 static void classify_database(LauncherDatabase *db,
 							  const AlVacuumSettings *settings,
@@ -469,7 +470,7 @@ run_cycle(int active)
 	}
 	LWLockRelease(AlShared->lock);
 
-	refresh_estimates(dbs, ndbs);
+	refresh_estimates(dbs, ndbs, &settings);
 
 	for (int i = 0; i < ndbs; i++)
 	{
@@ -536,9 +537,9 @@ run_cycle(int active)
  * nothing: its work is still new, and is retried when the backoff ends.
  */
 static void
-refresh_estimates(LauncherDatabase *dbs, int ndbs)
+refresh_estimates(LauncherDatabase *dbs, int ndbs,
+				  const AlVacuumSettings *settings)
 {
-	AlVacuumSettings settings;
 	HASHCTL		ctl;
 	HTAB	   *estimates;
 	bool		need_scan = false;
@@ -555,7 +556,6 @@ refresh_estimates(LauncherDatabase *dbs, int ndbs)
 	if (!need_scan)
 		return;
 
-	al_current_settings(&settings);
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(WorkEstimate);
 	ctl.hcxt = CurrentMemoryContext;
@@ -573,7 +573,7 @@ refresh_estimates(LauncherDatabase *dbs, int ndbs)
 		we->score = 0;
 	}
 
-	estimate_work(estimates, &settings);
+	estimate_work(estimates, settings);
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < ndbs; i++)

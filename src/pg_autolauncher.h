@@ -315,7 +315,6 @@ extern bool al_claim_slot(int slotno, uint64 generation);
 extern void al_release_slot(int slotno, uint64 generation, bool completed);
 extern int	al_reap_slots(int *nlost);
 extern int	al_count_active_slots(void);
-extern bool al_database_has_worker(Oid dboid);
 extern bool al_claim_table(int slotno, Oid dboid, Oid relid, bool shared,
 						   const char *relname);
 extern void al_set_table_action(int slotno, AlAction action, bool wraparound);

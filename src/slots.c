@@ -525,30 +525,6 @@ al_count_active_slots(void)
 }
 
 /*
- * al_database_has_worker
- *		Is any slot REQUESTED or RUNNING for this database?
- */
-bool
-al_database_has_worker(Oid dboid)
-{
-	bool		result = false;
-
-	LWLockAcquire(AlShared->lock, LW_SHARED);
-	for (int i = 0; i < AlShared->nslots; i++)
-	{
-		AlSlot	   *slot = &AlShared->slots[i];
-
-		if (slot->state != AL_SLOT_FREE && slot->dboid == dboid)
-		{
-			result = true;
-			break;
-		}
-	}
-	LWLockRelease(AlShared->lock);
-	return result;
-}
-
-/*
  * al_claim_table
  *		Record in our slot that we are about to process relid.
  *
