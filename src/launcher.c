@@ -146,7 +146,7 @@ static void estimate_work(HTAB *estimates, const AlVacuumSettings *settings);
 static void classify_database(LauncherDatabase *db,
 							  const AlVacuumSettings *settings,
 							  TimestampTz now);
-static int	dispatch_due(LauncherDatabase *dbs, int ndbs, int active,
+static void dispatch_due(LauncherDatabase *dbs, int ndbs, int active,
 						 TimestampTz now, TimestampTz *next_cycle_at);
 static void report_lost_workers(int nlost);
 
@@ -478,7 +478,7 @@ run_cycle(int active)
 		classify_database(&dbs[i], &settings, now);
 	}
 
-	active = dispatch_due(dbs, ndbs, active, now, &next_cycle_at);
+	dispatch_due(dbs, ndbs, active, now, &next_cycle_at);
 
 	/* publish the verdicts, and forget databases that no longer exist */
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
@@ -819,11 +819,11 @@ due_cmp(const void *a, const void *b)
  * dispatch_due
  *		Fill free slots with the due databases, most urgent first.
  *
- * Returns the number of active slots afterwards.  A refused registration
+ * active is the number of slots in use already.  A refused registration
  * (no free background worker slot) ends the pass with one LOG line, and
  * the next pass is moved no further than LAUNCH_RETRY_MS away.
  */
-static int
+static void
 dispatch_due(LauncherDatabase *dbs, int ndbs, int active, TimestampTz now,
 			 TimestampTz *next_cycle_at)
 {
@@ -876,7 +876,5 @@ dispatch_due(LauncherDatabase *dbs, int ndbs, int active, TimestampTz now,
 										  db->reason_count))));
 		active++;
 	}
-
-	return active;
 }
 

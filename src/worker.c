@@ -713,9 +713,9 @@ log_run(Oid relid, const VacuumParams *params, const RunMeasure *m,
 						 m->dead_tuples, dead, live);
 	}
 	appendStringInfo(&buf, "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
-					 (long long) (buffers.shared_blks_hit + buffers.local_blks_hit),
-					 (long long) (buffers.shared_blks_read + buffers.local_blks_read),
-					 (long long) (buffers.shared_blks_dirtied + buffers.local_blks_dirtied));
+					 (long long) buffers.shared_blks_hit + buffers.local_blks_hit,
+					 (long long) buffers.shared_blks_read + buffers.local_blks_read,
+					 (long long) buffers.shared_blks_dirtied + buffers.local_blks_dirtied);
 	appendStringInfo(&buf, "WAL usage: %lld records, %lld full page images, %llu bytes\n",
 					 (long long) wal.wal_records, (long long) wal.wal_fpi,
 					 (unsigned long long) wal.wal_bytes);
