@@ -26,7 +26,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 
 # pg_regress starts its own instance with the library preloaded, so plain
 # "make installcheck" needs no configured server (it must not run as root).
-REGRESS = guc views tables request
+REGRESS = guc views tables request security
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
 TAP_TESTS = 1

@@ -26,11 +26,13 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -118,6 +120,12 @@ pg_autolauncher_status(PG_FUNCTION_ARGS)
 
 /*
  * autolauncher.workers: one row per slot.
+ *
+ * Which table a worker is processing is shown, as pg_stat_activity shows a
+ * backend's query, only to roles with the privileges of pg_read_all_stats,
+ * or when the table is one the caller could see in pg_class anyway: in the
+ * current database, or shared.  Everyone else gets NULLs there, so that
+ * the names of tables in databases they cannot connect to do not leak.
  */
 Datum
 pg_autolauncher_workers(PG_FUNCTION_ARGS)
@@ -125,9 +133,11 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AlSlot	   *slots;
 	int			nslots;
+	bool		read_all_stats;
 
 	al_require_shared_state();
 	InitMaterializedSRF(fcinfo, 0);
+	read_all_stats = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
 
 	LWLockAcquire(AlShared->lock, LW_SHARED);
 	nslots = AlShared->nslots;
@@ -141,7 +151,8 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		Datum		values[WORKERS_COLS];
 		bool		nulls[WORKERS_COLS];
 		bool		busy = (slot->state != AL_SLOT_FREE);
-		bool		has_table = busy && OidIsValid(slot->relid);
+		bool		has_table = busy && OidIsValid(slot->relid) &&
+			(read_all_stats || slot->dboid == MyDatabaseId || slot->relshared);
 		const char *action = al_action_name(slot->action);
 		char	   *dbname = busy ? get_database_name(slot->dboid) : NULL;
 		NameData	datname;

@@ -1,6 +1,7 @@
 # Hostile input and privileges: bad GUC values in postgresql.conf, the
-# extension in two databases and dropped while a worker runs, and an
-# index expression that runs as its table's owner, never as superuser.
+# extension in two databases and dropped while a worker runs, which table a
+# worker processes as seen from other databases and roles, and an index
+# expression that runs as its table's owner, never as superuser.
 
 use strict;
 use warnings;
@@ -65,6 +66,32 @@ $node->safe_psql('postgres', 'CREATE DATABASE busy');
 al_slow_table($node, 'busy', 'big', 30000);
 $node->safe_psql('postgres', "SELECT autolauncher.request('busy')");
 my $pid = al_wait_running($node, 'busy', 'big');
+
+# Which table the worker processes: hidden from a plain role in another
+# database, as pg_stat_activity hides other sessions' queries; shown to
+# pg_read_all_stats and pg_monitor members, and in the table's database.
+$node->safe_psql(
+	'postgres', q{
+	CREATE ROLE plain LOGIN;
+	CREATE ROLE stats LOGIN IN ROLE pg_read_all_stats;
+	CREATE ROLE monitor LOGIN IN ROLE pg_monitor;});
+$node->safe_psql('busy', 'CREATE EXTENSION pg_autolauncher');
+my $seen = q{SELECT datname || ':' || coalesce(relname, '<hidden>') || ':' ||
+	CASE WHEN action IS NULL THEN '<hidden>' ELSE 'action' END
+	FROM autolauncher.workers WHERE pid = } . $pid;
+my %expect = (
+	'plain@postgres' => 'busy:<hidden>:<hidden>',
+	'stats@postgres' => 'busy:big:action',
+	'monitor@postgres' => 'busy:big:action',
+	'plain@busy' => 'busy:big:action');
+for my $who (sort keys %expect)
+{
+	my ($role, $db) = split /@/, $who;
+	is($node->safe_psql($db, "SET ROLE $role; $seen"),
+		$expect{$who}, "what $role sees of the worker from $db");
+}
+$node->safe_psql('busy', 'DROP EXTENSION pg_autolauncher');
+
 $node->safe_psql('postgres', 'DROP EXTENSION pg_autolauncher');
 is( $node->safe_psql(
 		'other',
