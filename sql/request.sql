@@ -9,6 +9,10 @@ SELECT autolauncher.request('');
 SELECT autolauncher.request('no_such_database');
 SELECT autolauncher.request(repeat('x', 100));
 SELECT autolauncher.request('café "quoted" name');
+-- control characters, format directives, a multi-byte name cut at 63 bytes
+SELECT autolauncher.request(E'tab\there\nnewline');
+SELECT autolauncher.request('%s%n%x\');
+SELECT autolauncher.request(repeat('é', 40));
 
 -- only superusers, unless granted
 CREATE ROLE regress_autolauncher_user;
