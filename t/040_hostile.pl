@@ -117,6 +117,11 @@ $node->safe_psql(
 	CREATE FUNCTION spy_record() RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 	BEGIN
 		INSERT INTO public.spy_log VALUES (current_user, 'ran');
+		INSERT INTO public.spy_log VALUES (current_user, 'settings: ' ||
+			pg_catalog.quote_literal(pg_catalog.current_setting('search_path')) || ' ' ||
+			pg_catalog.current_setting('statement_timeout') || ' ' ||
+			pg_catalog.current_setting('lock_timeout') || ' ' ||
+			pg_catalog.current_setting('idle_in_transaction_session_timeout'));
 		BEGIN
 			CREATE TEMP TABLE escape (v int);
 			INSERT INTO public.spy_log VALUES (current_user, 'temp table allowed');
@@ -133,6 +138,13 @@ $node->safe_psql(
 	ALTER TABLE owned OWNER TO alice;
 	INSERT INTO owned SELECT generate_series(1, 3000);});
 $node->safe_psql('busy', 'CREATE INDEX owned_spy ON owned (spy(v))');
+# settings a worker's session must not inherit from its database
+$node->safe_psql(
+	'postgres', q{
+	ALTER DATABASE busy SET search_path = public;
+	ALTER DATABASE busy SET statement_timeout = '1min';
+	ALTER DATABASE busy SET lock_timeout = '1min';
+	ALTER DATABASE busy SET idle_in_transaction_session_timeout = '1min';});
 $node->safe_psql('busy', 'INSERT INTO owned SELECT generate_series(1, 3000)');
 # forget what our own statements recorded: only the worker's runs count
 $node->safe_psql('busy', 'TRUNCATE spy_log');
@@ -148,9 +160,14 @@ is( $node->safe_psql(
 	'alice',
 	'the expression ran as the table owner, not as a superuser');
 like(
-	$node->safe_psql('busy', "SELECT string_agg(DISTINCT sro, ',') FROM spy_log WHERE sro <> 'ran'"),
+	$node->safe_psql('busy', "SELECT string_agg(DISTINCT sro, ',') FROM spy_log WHERE sro LIKE 'restricted%' OR sro LIKE 'temp%'"),
 	qr/^restricted: cannot create temporary table within security-restricted operation$/,
 	'inside a security-restricted operation');
+is( $node->safe_psql(
+		'busy', "SELECT string_agg(DISTINCT sro, ',') FROM spy_log WHERE sro LIKE 'settings%'"),
+	"settings: '' 0 0 0",
+	'the worker runs with an empty search_path and no statement, lock or idle timeout, whatever its database sets'
+);
 
 $node->stop;
 done_testing();
