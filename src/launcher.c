@@ -344,6 +344,9 @@ publish_state(AlLauncherState state, bool counted_cycle,
  *		Read pg_database, skipping invalid (half-dropped) databases.
  *
  * Returns a List of LauncherDatabase allocated in the caller's context.
+ * The transaction it runs in commits, which leaves CurrentMemoryContext
+ * at TopMemoryContext; it switches back to the caller's context, so that
+ * what the caller allocates next is not leaked there.
  */
 static List *
 get_database_list(void)
@@ -382,6 +385,7 @@ get_database_list(void)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(resultcxt);
 
 	return dblist;
 }
@@ -420,6 +424,10 @@ database_changes(Oid dboid)
  * run_cycle
  *		One pass: estimate, classify and dispatch.
  *
+ * Everything the pass allocates lives in LauncherCycleContext, which is
+ * reset when the pass ends, so a launcher makes any number of passes in
+ * constant memory (t/060_memory.pl).
+ *
  * Returns when the next pass should run if nothing wakes the launcher.
  */
 static TimestampTz
@@ -435,7 +443,6 @@ run_cycle(int active)
 	TimestampTz next_cycle_at;
 	bool		history_full = false;
 
-	MemoryContextReset(LauncherCycleContext);
 	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
 
 	dblist = get_database_list();
@@ -519,7 +526,9 @@ run_cycle(int active)
 				 errdetail("Some databases get no worker except to prevent wraparound."),
 				 errhint("Raise pg_autolauncher.max_databases and restart the server.")));
 
+	/* everything this pass allocated goes; nothing is kept between passes */
 	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(LauncherCycleContext);
 	return next_cycle_at;
 }
 

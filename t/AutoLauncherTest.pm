@@ -16,7 +16,8 @@ use Test::More;
 use Exporter 'import';
 our @EXPORT = qw(al_node al_status al_wait_slots_free al_slot_states
   al_make_dead_tuples al_enable_injection al_inject al_slow_table
-  al_wait_running al_counters_balance al_reload al_wait_vacuumed);
+  al_wait_running al_counters_balance al_reload al_wait_vacuumed
+  al_memory_contexts);
 
 # postgresql.conf lines for a hash of settings
 sub conf_lines
@@ -185,6 +186,42 @@ sub al_counters_balance
 		  . ": launched ($launched) = finished ($finished) + failed ($failures)"
 	);
 	return;
+}
+
+# Log the memory contexts of backend $pid with pg_log_backend_memory_contexts
+# and parse what it wrote.  Returns a hash ref: grand_total (bytes), and
+# subtree (context name => total bytes of that context and its children,
+# summed over every context of that name).
+sub al_memory_contexts
+{
+	my ($node, $pid) = @_;
+	my $offset = -s $node->logfile;
+	$node->safe_psql('postgres', "SELECT pg_log_backend_memory_contexts($pid)")
+	  eq 't'
+	  or die "pg_log_backend_memory_contexts($pid) failed";
+	$node->wait_for_log(qr/\[$pid\] LOG:  Grand total: \d+ bytes/, $offset);
+
+	my @lines = grep { /\[$pid\] LOG:  / } split /\n/,
+	  slurp_file($node->logfile, $offset);
+	my %result = (subtree => {});
+	my @stack;    # [level, name] of the ancestors of the current line
+	for my $line (@lines)
+	{
+		if ($line =~ /Grand total: (\d+) bytes/)
+		{
+			$result{grand_total} = $1;
+			last;
+		}
+		next
+		  unless $line =~
+		  /level: (\d+); (?:(.+?): (\d+) total|\d+ more child contexts containing (\d+) total)/;
+		my ($level, $name, $bytes) = ($1, $2 // '(more)', $3 // $4);
+		pop @stack while @stack && $stack[-1][0] >= $level;
+		push @stack, [ $level, $name ];
+		$result{subtree}{ $_->[1] } += $bytes for @stack;
+	}
+	die "no Grand total from PID $pid" unless defined $result{grand_total};
+	return \%result;
 }
 
 1;

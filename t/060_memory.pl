@@ -1,0 +1,79 @@
+# Long-running processes must not grow.  The launcher makes hundreds of
+# passes with statistics moving in one of 50 databases, and its memory
+# (pg_log_backend_memory_contexts, "Grand total") must stay flat.  A worker
+# processes hundreds of tables in one visit, and the memory it owns must
+# stay flat from one table to the next.
+
+use strict;
+use warnings;
+
+use lib 't';
+use AutoLauncherTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = al_node(
+	'memory',
+	'pg_autolauncher.check_interval' => '100ms',
+	'pg_autolauncher.naptime' => '1h',
+	'pg_autolauncher.max_visit_interval' => '1h');
+
+# Show which memory contexts grew between two al_memory_contexts().
+sub diag_growth
+{
+	my ($before, $after) = @_;
+	for my $name (sort keys %{ $after->{subtree} })
+	{
+		my $delta =
+		  $after->{subtree}{$name} - ($before->{subtree}{$name} // 0);
+		diag("$name grew by $delta bytes") if $delta != 0;
+	}
+	return;
+}
+
+#
+# The launcher.
+#
+$node->safe_psql('postgres', "CREATE DATABASE db$_") for 1 .. 50;
+$node->safe_psql('db7',
+	'CREATE EXTENSION pg_autolauncher; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)');
+ok( $node->poll_query_until(
+		'postgres', q{
+		SELECT last_finished_at IS NOT NULL FROM autolauncher.databases
+		 WHERE datname = 'db7'}),
+	'db7 had its first visit');
+al_wait_slots_free($node);
+my $launcher = al_status($node, 'launcher_pid');
+
+# Each statement of this script moves db7's statistics (the UPDATE, with
+# its counts flushed at once) and wakes the launcher for a pass.
+my $passes = 500;
+my $script = join('',
+	map {
+		"UPDATE t SET v = v + 1;\n"
+		  . "SELECT pg_stat_force_next_flush();\n"
+		  . "SELECT autolauncher.wakeup();\n"
+		  . "SELECT pg_sleep(0.01);\n"
+	} 1 .. $passes);
+
+# A first round warms up whatever the launcher caches once (its pgstats
+# entry references, one per database), then the measured round.
+$node->safe_psql('db7', join('', (split /(?<=\n)/, $script)[ 0 .. 199 ]));
+my $cycles_before = al_status($node, 'cycles');
+my $before = al_memory_contexts($node, $launcher);
+$node->safe_psql('db7', $script);
+my $after = al_memory_contexts($node, $launcher);
+my $cycles = al_status($node, 'cycles') - $cycles_before;
+
+cmp_ok($cycles, '>=', $passes,
+	"the launcher made $cycles passes with statistics moving");
+is(al_status($node, 'launcher_pid'), $launcher, 'with the same launcher');
+my $growth = $after->{grand_total} - $before->{grand_total};
+cmp_ok($growth, '<=', 16384,
+	"the launcher's memory stayed flat: $before->{grand_total} bytes before, "
+	  . "$after->{grand_total} after $cycles passes")
+  or diag_growth($before, $after);
+
+$node->stop;
+done_testing();
