@@ -19,14 +19,14 @@ OBJS += src/testing.o
 endif
 
 EXTENSION = pg_autolauncher
-DATA = pg_autolauncher--1.0.sql
+DATA = pg_autolauncher--1.0.sql pg_autolauncher--1.0--1.1.sql
 PGFILEDESC = "pg_autolauncher - autovacuum-style launcher with per-database workers"
 
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # pg_regress starts its own instance with the library preloaded, so plain
 # "make installcheck" needs no configured server (it must not run as root).
-REGRESS = guc views tables request security
+REGRESS = guc views tables request security upgrade
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
 TAP_TESTS = 1
