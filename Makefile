@@ -19,19 +19,19 @@ OBJS += src/testing.o
 endif
 
 EXTENSION = pg_autolauncher
-DATA = pg_autolauncher--1.0.sql
+DATA = pg_autolauncher--1.0.sql pg_autolauncher--1.0--1.1.sql
 PGFILEDESC = "pg_autolauncher - autovacuum-style launcher with per-database workers"
 
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # pg_regress starts its own instance with the library preloaded, so plain
 # "make installcheck" needs no configured server (it must not run as root).
-REGRESS = guc views tables request security
+REGRESS = guc views tables request security upgrade
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--temp-instance=./tmp_check_regress
 TAP_TESTS = 1
 
-EXTRA_CLEAN = tmp_check_regress src/testing.o
+EXTRA_CLEAN = tmp_check_regress src/testing.o src/testing.bc .build-mode
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -40,6 +40,28 @@ include $(PGXS)
 # PGXS does not track header dependencies: rebuild everything when a
 # shared header changes, so no object keeps an old struct layout.
 $(filter %.o,$(OBJS)): src/pg_autolauncher.h src/policy.h
+
+# A normal and a test build (AL_TESTING=1) differ, so switching between
+# them in one tree must recompile and relink.  Make alone would not:
+# PGXS marks every target .SECONDARY, so a missing src/testing.o does not
+# make an up-to-date library stale, and a test build would install a
+# library without the test hook.  .build-mode records the mode of the last
+# build; it is rewritten only when the mode changes, and every object,
+# bitcode file and the library depend on it.
+AL_BUILD_MODE = $(if $(AL_TESTING),testing,normal)
+
+.build-mode: FORCE
+	@old=$$(cat $@ 2>/dev/null || :); \
+	if [ "$$old" != "$(AL_BUILD_MODE)" ]; then \
+		if [ -n "$$old" ]; then \
+			echo "build mode changed from $$old to $(AL_BUILD_MODE): rebuilding"; \
+		fi; \
+		echo "$(AL_BUILD_MODE)" >$@; \
+	fi
+
+$(shlib) $(filter %.o,$(OBJS)) $(patsubst %.o,%.bc,$(filter %.o,$(OBJS))): .build-mode
+
+FORCE:
 
 # "make dist": a release tarball of the committed tree, named after the
 # control file's default_version.
@@ -50,4 +72,4 @@ dist:
 	git -C $(srcdir) archive --format=tar.gz --prefix=$(DISTNAME)/ \
 		-o $(abspath $(DISTNAME).tar.gz) HEAD
 
-.PHONY: dist
+.PHONY: dist FORCE

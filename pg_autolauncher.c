@@ -249,6 +249,7 @@ al_shmem_startup(void)
 		AlShared->lock = &(GetNamedLWLockTranche(AL_LIBRARY_NAME))->lock;
 		AlShared->launcher_state = AL_LAUNCHER_STOPPED;
 		AlShared->nslots = al_worker_slots;
+		dlist_init(&AlShared->table_lru);
 		/* memset already made every slot AL_SLOT_FREE */
 	}
 

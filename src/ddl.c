@@ -13,13 +13,28 @@
  * This file owns a ProcessUtility hook, installed in every backend since
  * the library is preloaded, that runs before such a command:
  *
- *	1. it blocks the database in shared memory (al_block_database), so the
+ *	1. it checks that the command will pass core's checks up to the wait
+ *	   for other sessions: the caller owns the database (or is superuser),
+ *	   has CREATEDB where the command needs it, may use the template and the
+ *	   tablespace, runs the command where core allows it (not in a
+ *	   transaction block, not in a read-only transaction), and nothing else
+ *	   that core checks first would refuse it (a replication slot or a
+ *	   subscription on a database to drop, say).  If not, it does nothing
+ *	   and core raises its own error: a role that may not run the command
+ *	   cannot disturb a worker by trying;
+ *	2. it blocks the database in shared memory (al_block_database), so the
  *	   launcher and request() send no new worker there while the command
- *	   runs: the block is checked under the lock that reserves slots;
- *	2. it asks every worker in that database to exit
- *	   (al_terminate_database_workers);
- *	3. it runs the command through the rest of the hook chain, and drops
- *	   the block when the command ends, whether it succeeded or failed.
+ *	   runs: the block is checked under the lock that reserves slots, and it
+ *	   ends with the command, or with the backend;
+ *	3. it asks every worker in that database to exit
+ *	   (al_terminate_database_workers), which counts as a DDL termination,
+ *	   not a failure; for DROP DATABASE ... WITH (FORCE) it waits for them
+ *	   to be gone, since core's own termination of the remaining sessions
+ *	   refuses to end our workers for a caller who is not a member of
+ *	   their role (they run as the bootstrap superuser, with no roleId);
+ *	4. it runs the command through the rest of the hook chain, and drops
+ *	   the block when the command ends, whether it succeeded or failed, or
+ *	   when anything from step 2 on raised an error.
  *
  * A worker that was registered but has not connected yet is harmless: it
  * waits on the database's lock, which the command holds, and is not
@@ -32,16 +47,34 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_subscription.h"
+#include "catalog/pg_tablespace_d.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "commands/tablespace.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "replication/slot.h"
+#include "storage/latch.h"
+#include "storage/procarray.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/wait_event.h"
+#include "utils/syscache.h"
 
 #include "pg_autolauncher.h"
 
+/* How long DROP DATABASE ... WITH (FORCE) waits for our workers to exit. */
+#define FORCE_WAIT_MS	5000
+
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
-static Oid	database_needed_alone(Node *parsetree);
+static Oid	database_needed_alone(Node *parsetree, bool isTopLevel,
+								  bool *force);
 static void al_process_utility(PlannedStmt *pstmt, const char *queryString,
 							   bool readOnlyTree,
 							   ProcessUtilityContext context,
@@ -72,52 +105,197 @@ find_option(List *options, const char *name)
 	return NULL;
 }
 
-/*
- * The database a statement needs to itself, or InvalidOid.  Names that do
- * not resolve are left for the command itself to report.
- */
-static Oid
-database_needed_alone(Node *parsetree)
+/* A database's datistemplate and dattablespace; false if it is gone. */
+static bool
+database_info(Oid dboid, bool *istemplate, Oid *tablespace)
 {
-	const char *dbname = NULL;
+	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
 
+	if (!HeapTupleIsValid(tup))
+		return false;
+	*istemplate = ((Form_pg_database) GETSTRUCT(tup))->datistemplate;
+	*tablespace = ((Form_pg_database) GETSTRUCT(tup))->dattablespace;
+	ReleaseSysCache(tup);
+	return true;
+}
+
+/* Name of a database command's target, or NULL: see database_needed_alone. */
+static const char *
+target_name(Node *parsetree, bool isTopLevel, bool *force)
+{
 	switch (nodeTag(parsetree))
 	{
 		case T_DropdbStmt:
-			dbname = ((DropdbStmt *) parsetree)->dbname;
-			break;
+			{
+				DropdbStmt *stmt = (DropdbStmt *) parsetree;
+				Oid			dboid = get_database_oid(stmt->dbname, true);
+				int			nslots;
+				int			nslots_active;
+
+				/* PreventInTransactionBlock(), as standard_ProcessUtility() */
+				if (IsInTransactionBlock(isTopLevel) || !OidIsValid(dboid))
+					return NULL;
+				/* dropdb() refuses a database with slots or subscriptions */
+				if (ReplicationSlotsCountDBSlots(dboid, &nslots, &nslots_active) ||
+					CountDBSubscriptions(dboid) > 0)
+					return NULL;
+				*force = (find_option(stmt->options, "force") != NULL);
+				return stmt->dbname;
+			}
 
 		case T_RenameStmt:
-			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
-				dbname = ((RenameStmt *) parsetree)->subname;
-			break;
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType != OBJECT_DATABASE ||
+					!have_createdb_privilege() ||
+					OidIsValid(get_database_oid(stmt->newname, true)))
+					return NULL;
+				return stmt->subname;
+			}
 
 		case T_AlterDatabaseStmt:
 			{
 				AlterDatabaseStmt *stmt = (AlterDatabaseStmt *) parsetree;
+				DefElem    *spc = find_option(stmt->options, "tablespace");
+				Oid			spcoid;
+				Oid			dboid;
+				bool		istemplate;
+				Oid			current;
 
-				if (find_option(stmt->options, "tablespace") != NULL)
-					dbname = stmt->dbname;
-				break;
+				/* AlterDatabase(): TABLESPACE goes alone, once */
+				if (spc == NULL || list_length(stmt->options) != 1 ||
+					IsInTransactionBlock(isTopLevel))
+					return NULL;
+				spcoid = get_tablespace_oid(defGetString(spc), true);
+				dboid = get_database_oid(stmt->dbname, true);
+				if (!OidIsValid(spcoid) || spcoid == GLOBALTABLESPACE_OID ||
+					!OidIsValid(dboid) ||
+					pg_tablespace_aclcheck(spcoid, GetUserId(),
+										   ACL_CREATE) != ACLCHECK_OK ||
+					!database_info(dboid, &istemplate, &current) ||
+					current == spcoid)	/* movedb() returns at once */
+					return NULL;
+				return stmt->dbname;
 			}
 
 		case T_CreatedbStmt:
 			{
-				DefElem    *template;
+				CreatedbStmt *stmt = (CreatedbStmt *) parsetree;
+				DefElem    *template = find_option(stmt->options, "template");
+				DefElem    *owner = find_option(stmt->options, "owner");
+				DefElem    *tablespace = find_option(stmt->options, "tablespace");
+				const char *tmplname;
+				Oid			tmploid;
+				bool		istemplate;
+				Oid			spcoid;
 
-				template = find_option(((CreatedbStmt *) parsetree)->options,
-									   "template");
+				if (IsInTransactionBlock(isTopLevel) ||
+					!have_createdb_privilege() ||
+					OidIsValid(get_database_oid(stmt->dbname, true)))
+					return NULL;
+				/* OWNER: the caller must be able to become that role */
+				if (owner != NULL && owner->arg != NULL)
+				{
+					Oid			roleid = get_role_oid(defGetString(owner), true);
+
+					if (!OidIsValid(roleid) ||
+						!is_member_of_role(GetUserId(), roleid))
+						return NULL;
+				}
+				/* TABLESPACE: one the caller may create in, not pg_global */
+				if (tablespace != NULL && tablespace->arg != NULL)
+				{
+					spcoid = get_tablespace_oid(defGetString(tablespace), true);
+					if (!OidIsValid(spcoid) || spcoid == GLOBALTABLESPACE_OID ||
+						pg_tablespace_aclcheck(spcoid, GetUserId(),
+											   ACL_CREATE) != ACLCHECK_OK)
+						return NULL;
+				}
 				/* as createdb() does: TEMPLATE DEFAULT means template1 */
-				dbname = (template != NULL && template->arg != NULL)
+				tmplname = (template != NULL && template->arg != NULL)
 					? defGetString(template) : "template1";
-				break;
+				tmploid = get_database_oid(tmplname, true);
+				/* a database that is not a template: its owner may copy it */
+				if (!OidIsValid(tmploid) || database_is_invalid_oid(tmploid) ||
+					!database_info(tmploid, &istemplate, &spcoid) ||
+					(!istemplate &&
+					 !pg_database_ownercheck(tmploid, GetUserId())))
+					return NULL;
+				return tmplname;
 			}
 
 		default:
-			break;
+			return NULL;
 	}
+}
 
-	return dbname ? get_database_oid(dbname, true) : InvalidOid;
+/*
+ * The database a statement needs to itself, or InvalidOid: only when the
+ * caller passes the command's own checks of privilege and context, so that
+ * we act only for commands core will run.  A statement that will fail for
+ * some other reason (a name that does not resolve, say) is left for the
+ * command itself to report.
+ */
+static Oid
+database_needed_alone(Node *parsetree, bool isTopLevel, bool *force)
+{
+	const char *dbname;
+	Oid			dboid;
+	bool		istemplate;
+	Oid			spcoid;
+
+	/* the checks standard_ProcessUtility() makes of every such command */
+	if (XactReadOnly || IsInParallelMode() || RecoveryInProgress())
+		return InvalidOid;
+
+	dbname = target_name(parsetree, isTopLevel, force);
+	if (dbname == NULL)
+		return InvalidOid;
+	dboid = get_database_oid(dbname, true);
+	if (!OidIsValid(dboid) || !database_info(dboid, &istemplate, &spcoid))
+		return InvalidOid;
+
+	/* CREATE DATABASE only reads its template: checked above */
+	if (IsA(parsetree, CreatedbStmt))
+		return dboid;
+
+	/* the others change the database: its owner, never the current one */
+	if (!pg_database_ownercheck(dboid, GetUserId()) || dboid == MyDatabaseId)
+		return InvalidOid;
+	/* "cannot drop a template database" */
+	if (IsA(parsetree, DropdbStmt) && istemplate)
+		return InvalidOid;
+	return dboid;
+}
+
+/*
+ * Wait until the workers we asked to exit are gone, for FORCE_WAIT_MS at
+ * most: through their handles, which also covers a worker that has
+ * connected but not yet claimed its slot.
+ */
+static void
+wait_for_workers_gone(const AlWorkerHandle *handles, int nhandles)
+{
+	for (int waited = 0; waited < FORCE_WAIT_MS; waited += 10)
+	{
+		bool		alive = false;
+
+		for (int i = 0; i < nhandles && !alive; i++)
+		{
+			pid_t		pid;
+
+			alive = (handles[i].slot >= 0 &&
+					 GetBackgroundWorkerPid((BackgroundWorkerHandle *) &handles[i],
+											&pid) != BGWH_STOPPED);
+		}
+		if (!alive)
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 static void
@@ -127,22 +305,37 @@ al_process_utility(PlannedStmt *pstmt, const char *queryString,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
 	Oid			dboid = InvalidOid;
-	bool		blocked = false;
+	volatile bool blocked = false;
+	bool		force = false;
 
 	if (AlShared != NULL)
-		dboid = database_needed_alone(pstmt->utilityStmt);
+		dboid = database_needed_alone(pstmt->utilityStmt,
+									  context == PROCESS_UTILITY_TOPLEVEL,
+									  &force);
 
-	if (OidIsValid(dboid))
-	{
-		blocked = al_block_database(dboid);
-		if (al_terminate_database_workers(dboid) > 0)
-			ereport(DEBUG1,
-					(errmsg_internal("pg_autolauncher asked its workers in database %u to exit",
-									 dboid)));
-	}
-
+	/*
+	 * Everything from the block on is inside the PG_TRY, so that an error
+	 * or a cancel while we wait for the workers also drops the block.
+	 */
 	PG_TRY();
 	{
+		if (OidIsValid(dboid))
+		{
+			AlWorkerHandle *handles = palloc(sizeof(AlWorkerHandle) *
+											 AlShared->nslots);
+
+			blocked = al_block_database(dboid);
+			if (al_terminate_database_workers(dboid, handles) > 0)
+			{
+				ereport(DEBUG1,
+						(errmsg_internal("pg_autolauncher asked its workers in database %u to exit",
+										 dboid)));
+				if (force)
+					wait_for_workers_gone(handles, AlShared->nslots);
+			}
+			pfree(handles);
+		}
+
 		if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);

@@ -104,6 +104,7 @@ typedef struct LauncherDatabase
 	bool		datallowconn;
 	int64		changes;		/* pgstats modification counter, -1: none */
 	int			workers;		/* slots REQUESTED or RUNNING there */
+	int			idle_workers;	/* of which hold no table (yet) */
 	bool		has_entry;		/* it has an AlDatabaseEntry */
 	AlDatabaseEntry entry;		/* copy of it, estimate refreshed */
 
@@ -132,6 +133,12 @@ static bool yield_warned = false;
 /* set when the WARNING about max_workers > worker_slots has been logged */
 static bool max_workers_warned = false;
 
+/* set when the WARNING about a full database history has been logged */
+static bool history_full_warned = false;
+
+/* table history entries of dropped databases forgotten per pass, at most */
+#define FORGET_BUDGET	1024
+
 static void harden_session(void);
 static void announce_launcher(void);
 static void launcher_detach(int code, Datum arg);
@@ -149,6 +156,7 @@ static void classify_database(LauncherDatabase *db,
 static void dispatch_due(LauncherDatabase *dbs, int ndbs, int active,
 						 TimestampTz now, TimestampTz *next_cycle_at);
 static void report_lost_workers(int nlost);
+static void publish_cost_budget(void);
 
 void
 pg_autolauncher_launcher_main(Datum main_arg)
@@ -185,6 +193,7 @@ pg_autolauncher_launcher_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		publish_cost_budget();
 
 		active = al_reap_slots(&nlost);
 		report_lost_workers(nlost);
@@ -391,6 +400,22 @@ get_database_list(void)
 }
 
 /*
+ * Publish the cost budget the workers share, from the server's settings,
+ * and let the running workers share it anew.  Every pass: a reload may
+ * have changed it, and a raise that waited for another worker to take a
+ * lower share is made here.  Only workers whose share changes are
+ * signalled.
+ */
+static void
+publish_cost_budget(void)
+{
+	AlVacuumSettings settings;
+
+	al_current_settings(&settings);
+	al_cost_rebalance(settings.cost_limit, settings.cost_delay);
+}
+
+/*
  * Log, in one line per pass, the workers that stopped before they could
  * claim their slot.
  */
@@ -420,6 +445,37 @@ database_changes(Oid dboid)
 	return total;
 }
 
+/* qsort comparator: LauncherDatabase by OID */
+static int
+database_oid_cmp(const void *a, const void *b)
+{
+	Oid			oa = ((const LauncherDatabase *) a)->dboid;
+	Oid			ob = ((const LauncherDatabase *) b)->dboid;
+
+	return (oa < ob) ? -1 : (oa > ob) ? 1 : 0;
+}
+
+/* The database of this pass with OID dboid, or NULL; dbs is sorted. */
+static LauncherDatabase *
+find_database(LauncherDatabase *dbs, int ndbs, Oid dboid)
+{
+	int			lo = 0;
+	int			hi = ndbs - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (dbs[mid].dboid == dboid)
+			return &dbs[mid];
+		if (dbs[mid].dboid < dboid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
 /*
  * run_cycle
  *		One pass: estimate, classify and dispatch.
@@ -442,6 +498,11 @@ run_cycle(int active)
 	TimestampTz now;
 	TimestampTz next_cycle_at;
 	bool		history_full = false;
+	int			tracked = 0;
+	bool		stale_entries;
+	Oid		   *slot_dboids;
+	bool	   *slot_busy;
+	int			nslot_dboids = 0;
 
 	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
 
@@ -458,8 +519,12 @@ run_cycle(int active)
 		memcpy(db, lfirst(lc), sizeof(LauncherDatabase));
 		db->changes = database_changes(db->dboid);
 	}
+	/* by OID, so that both loops below can find a database by bsearch */
+	qsort(dbs, ndbs, sizeof(LauncherDatabase), database_oid_cmp);
 
-	/* every database gets a history entry, and the slots are counted */
+	/* every database gets a history entry; the slots' databases are copied */
+	slot_dboids = palloc(sizeof(Oid) * AlShared->nslots);
+	slot_busy = palloc(sizeof(bool) * AlShared->nslots);
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < ndbs; i++)
 	{
@@ -467,15 +532,37 @@ run_cycle(int active)
 
 		dbs[i].has_entry = (entry != NULL);
 		if (entry != NULL)
+		{
 			memcpy(&dbs[i].entry, entry, sizeof(AlDatabaseEntry));
+			tracked++;
+		}
 		else
 			history_full = true;
-		for (int s = 0; s < AlShared->nslots; s++)
-			if (AlShared->slots[s].state != AL_SLOT_FREE &&
-				AlShared->slots[s].dboid == dbs[i].dboid)
-				dbs[i].workers++;
 	}
+	for (int s = 0; s < AlShared->nslots; s++)
+	{
+		AlSlot	   *slot = &AlShared->slots[s];
+
+		if (slot->state == AL_SLOT_FREE)
+			continue;
+		slot_dboids[nslot_dboids] = slot->dboid;
+		slot_busy[nslot_dboids++] = (slot->state == AL_SLOT_RUNNING &&
+									 OidIsValid(slot->relid));
+	}
+	stale_entries = (hash_get_num_entries(AlDatabases) > tracked);
 	LWLockRelease(AlShared->lock);
+
+	for (int s = 0; s < nslot_dboids; s++)
+	{
+		LauncherDatabase *db = find_database(dbs, ndbs, slot_dboids[s]);
+
+		if (db != NULL)
+		{
+			db->workers++;
+			if (!slot_busy[s])
+				db->idle_workers++;
+		}
+	}
 
 	refresh_estimates(dbs, ndbs, &settings);
 
@@ -499,32 +586,33 @@ run_cycle(int active)
 		entry->reason_count = dbs[i].reason_count;
 		entry->next_check_at = dbs[i].next_check_at;
 	}
+	if (stale_entries)
 	{
 		HASH_SEQ_STATUS seq;
 		AlDatabaseEntry *entry;
+		int			budget = FORGET_BUDGET;
 
 		hash_seq_init(&seq, AlDatabases);
 		while ((entry = hash_seq_search(&seq)) != NULL)
 		{
-			bool		exists = false;
-
-			for (int i = 0; i < ndbs && !exists; i++)
-				exists = (dbs[i].dboid == entry->dboid);
-			if (!exists)
+			if (find_database(dbs, ndbs, entry->dboid) == NULL &&
+				!al_forget_database(entry->dboid, &budget))
 			{
-				al_forget_database_tables(entry->dboid);
-				(void) hash_search(AlDatabases, &entry->dboid, HASH_REMOVE, NULL);
+				/* the rest at the next pass */
+				hash_seq_term(&seq);
+				break;
 			}
 		}
 	}
 	LWLockRelease(AlShared->lock);
 
-	if (history_full)
+	if (history_full && !history_full_warned)
 		ereport(WARNING,
 				(errmsg("pg_autolauncher cannot track more than %d databases",
 						al_max_databases),
 				 errdetail("Some databases get no worker except to prevent wraparound."),
 				 errhint("Raise pg_autolauncher.max_databases and restart the server.")));
+	history_full_warned = history_full;
 
 	/* everything this pass allocated goes; nothing is kept between passes */
 	MemoryContextSwitchTo(oldcxt);
@@ -698,6 +786,47 @@ classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
 		db->reason = AL_REASON_BLOCKED;
 		return;
 	}
+
+	/*
+	 * Wraparound danger comes before everything but a DDL block: no failure
+	 * backoff holds it back, and it gets as many workers as core would send
+	 * it, every free one up to max_workers and max_workers_per_database.
+	 * Only three limits apply.  A database that no worker is in is
+	 * revisited at most every WRAPAROUND_REVISIT_MS: if something keeps its
+	 * vacuum from advancing datfrozenxid (an old snapshot, a prepared
+	 * transaction), redispatching at once would only spin.  A helper goes
+	 * only when every worker there is busy with a table, so helpers follow
+	 * the work rather than each other.  And once a worker there found
+	 * nothing left to take, no further helper is sent before the fruitless
+	 * holdoff ends.
+	 */
+	if (wraparound)
+	{
+		int			wrap_cap = (cap > 0)
+			? Min(cap, al_effective_max_workers()) : al_effective_max_workers();
+		TimestampTz due_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
+														 Min(al_naptime * 1000L,
+															 WRAPAROUND_REVISIT_MS));
+
+		db->reason = db->cand.xid_wraparound
+			? AL_REASON_XID_WRAPAROUND : AL_REASON_MULTI_WRAPAROUND;
+		if (db->workers >= wrap_cap ||
+			(db->workers > 0 &&
+			 (db->idle_workers > 0 || e->fruitless_until > now)))
+		{
+			db->reason = AL_REASON_WORKER_RUNNING;
+			db->reason_count = db->workers;
+		}
+		else if (db->workers == 0 && e->last_dispatch_at != 0 && due_at > now)
+		{
+			db->reason = AL_REASON_WRAPAROUND_WAIT;
+			db->next_check_at = due_at;
+		}
+		else
+			db->due = true;
+		return;
+	}
+
 	if (e->backoff_until > now)
 	{
 		db->reason = AL_REASON_BACKED_OFF;
@@ -709,31 +838,6 @@ classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
 	{
 		db->reason = AL_REASON_WORKER_RUNNING;
 		db->reason_count = db->workers;
-		return;
-	}
-
-	if (wraparound)
-	{
-		TimestampTz due_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
-														 Min(al_naptime * 1000L,
-															 WRAPAROUND_REVISIT_MS));
-
-		if (db->workers > 0)
-		{
-			db->reason = AL_REASON_WORKER_RUNNING;
-			db->reason_count = db->workers;
-		}
-		else if (e->last_dispatch_at != 0 && due_at > now)
-		{
-			db->reason = AL_REASON_WRAPAROUND_WAIT;
-			db->next_check_at = due_at;
-		}
-		else
-		{
-			db->reason = db->cand.xid_wraparound
-				? AL_REASON_XID_WRAPAROUND : AL_REASON_MULTI_WRAPAROUND;
-			db->due = true;
-		}
 		return;
 	}
 
@@ -764,7 +868,18 @@ classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
 		return;
 	}
 
-	if (new_work > 0)
+	if (new_work > 0 && e->fruitless_until > now)
+	{
+		/*
+		 * The estimate sees work, but the last visits found none: it counts
+		 * tables that are not over their own thresholds.  Wait, so that a
+		 * busy database does not get a useless worker every pass.
+		 */
+		db->reason = AL_REASON_FRUITLESS_WAIT;
+		db->reason_count = e->fruitless_visits;
+		db->next_check_at = e->fruitless_until;
+	}
+	else if (new_work > 0)
 	{
 		db->reason = AL_REASON_NEW_WORK;
 		db->reason_count = new_work;
@@ -853,7 +968,7 @@ dispatch_due(LauncherDatabase *dbs, int ndbs, int active, TimestampTz now,
 
 		CHECK_FOR_INTERRUPTS();
 
-		slotno = al_reserve_slot(db->dboid, false, &generation);
+		slotno = al_reserve_slot(db->dboid, db->reason, &generation);
 		if (slotno == AL_RESERVE_BLOCKED)
 		{
 			db->reason = AL_REASON_BLOCKED;

@@ -29,6 +29,7 @@
 #include "access/tupdesc.h"
 #include "catalog/pg_class.h"
 #include "datatype/timestamp.h"
+#include "lib/ilist.h"
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -120,6 +121,7 @@ typedef struct AlSlot
 	TimestampTz requested_at;
 	TimestampTz started_at;
 	bool		manual;			/* reserved by autolauncher.request() */
+	int			reason;			/* the launcher's AlReason for sending it */
 
 	/* current table, set while the worker holds it */
 	Oid			relid;
@@ -128,15 +130,36 @@ typedef struct AlSlot
 	AlAction	action;
 	bool		wraparound;
 
-	/* cost balancing, as in core's WorkerInfoData */
+	/*
+	 * Cost balancing, as in core's WorkerInfoData, from the worker's first
+	 * table to its exit (cost_active): its settings for the kind of table it
+	 * processes, balanced or with its own cost reloptions.  cost_limit is
+	 * the share the balancer allows it; cost_limit_applied is the share the
+	 * worker has taken, written by the worker itself, also from its SIGUSR2
+	 * handler (al_cost_take_allowed), hence volatile.  See the "Cost
+	 * balancing" section of slots.c.
+	 */
+	bool		cost_active;
 	bool		cost_dobalance;
 	double		cost_delay;
 	int			cost_limit_base;
 	int			cost_limit;
+	volatile int cost_limit_applied;
 
 	int64		tables_done;
-	int			tables_cancelled;	/* tables this worker yielded */
+	int			yields;			/* tables or steps this worker cancelled or
+								 * skipped: its visit left work behind */
+	bool		ddl_terminated; /* a DDL command asked it to exit */
 } AlSlot;
+
+/* What a worker's run on one table achieved (al_release_table). */
+typedef struct AlTableOutcome
+{
+	bool		vacuumed;		/* the table's vacuum completed */
+	bool		analyzed;		/* its analyze completed */
+	bool		cancelled;		/* a cancel stopped work that was due */
+	bool		skipped;		/* SKIP_LOCKED passed over it: it was locked */
+} AlTableOutcome;
 
 /* Where the launcher raises an injected error. */
 typedef enum AlInjectLauncher
@@ -181,7 +204,8 @@ typedef enum AlReason
 	AL_REASON_NOT_CONNECTABLE,	/* datallowconn = false, not in danger */
 	AL_REASON_BACKED_OFF,		/* count failures in a row */
 	AL_REASON_BLOCKED,			/* a DDL command needs it */
-	AL_REASON_WORKER_RUNNING	/* count workers there already suffice */
+	AL_REASON_WORKER_RUNNING,	/* count workers there already suffice */
+	AL_REASON_FRUITLESS_WAIT	/* count visits in a row found nothing */
 } AlReason;
 
 /* Per-database history, kept in a shared hash keyed by database OID. */
@@ -196,6 +220,13 @@ typedef struct AlDatabaseEntry
 	/* failures in a row, and no launcher dispatch before backoff_until */
 	int			consecutive_failures;
 	TimestampTz backoff_until;
+
+	/*
+	 * Visits in a row that found nothing to do, and no dispatch for the
+	 * estimate's sake before fruitless_until (al_fruitless_holdoff_ms).
+	 */
+	int			fruitless_visits;
+	TimestampTz fruitless_until;
 
 	/* the launcher's estimate, from the pgstats relation entries */
 	int64		scanned_changes;	/* database's pgstats modification counter
@@ -213,6 +244,9 @@ typedef struct AlDatabaseEntry
 
 	AlThresholdFloor floor;		/* published by the workers */
 
+	/* the history of this database's tables (AlTableHistory.db_link) */
+	dlist_head	tables;
+
 	/* the launcher's last verdict, for autolauncher.databases */
 	AlReason	reason;
 	int			reason_count;
@@ -222,8 +256,11 @@ typedef struct AlDatabaseEntry
 /*
  * A database that a DDL command (DROP, RENAME, SET TABLESPACE, or CREATE
  * DATABASE using it as template) needs to itself: no worker may be sent
- * there until the command ends.  The entry is ignored once its backend is
- * gone, so a backend that dies mid-command cannot block a database forever.
+ * there until the command ends.  The backend running the command drops
+ * its blocks when the command ends, and, through an exit callback, when it
+ * exits in the middle of it (FATAL, pg_terminate_backend).  A block is
+ * keyed by the backend's PID and PGPROC number, so a later backend that
+ * reuses the PID cannot inherit it.
  */
 #define AL_MAX_BLOCKS	32
 
@@ -231,6 +268,7 @@ typedef struct AlBlock
 {
 	Oid			dboid;			/* InvalidOid if the entry is unused */
 	pid_t		pid;			/* backend running the command */
+	int			procno;			/* its PGPROC number */
 } AlBlock;
 
 typedef struct AlSharedState
@@ -246,13 +284,26 @@ typedef struct AlSharedState
 	int64		workers_finished;
 	int64		launch_failures;
 	int64		worker_failures;
+	int64		workers_ddl_terminated; /* ended by DROP DATABASE and kin */
 	int64		tables_vacuumed;
 	int64		tables_analyzed;
 	int64		tables_cancelled;	/* yielded to a lock waiter or cancelled */
+	int64		tables_skipped; /* passed over by SKIP_LOCKED */
 	TimestampTz last_cycle_at;
 	TimestampTz next_cycle_at;
 
+	/*
+	 * The cost budget the balanced workers share, as the launcher resolves
+	 * it from the server's settings (or, before a launcher did, the first
+	 * worker).
+	 */
+	int			cost_budget_limit;
+	double		cost_budget_delay;
+
 	AlBlock		blocks[AL_MAX_BLOCKS];
+
+	/* table history entries, least recently used first */
+	dlist_head	table_lru;
 
 	/*
 	 * Fault injection for the tests; only a build with AL_TESTING defined
@@ -260,6 +311,7 @@ typedef struct AlSharedState
 	 */
 	int			inject_launcher_error;	/* an AlInjectLauncher value */
 	Oid			inject_worker_error_db; /* workers there fail at start */
+	Oid			inject_worker_wait_db;	/* a worker there waits, once */
 
 	int			nslots;
 	AlSlot		slots[FLEXIBLE_ARRAY_MEMBER];
@@ -270,7 +322,9 @@ typedef struct AlSharedState
  * records our runs as manual ones (last_vacuum, not last_autovacuum), so
  * we keep our own record, in a shared hash of pg_autolauncher.
  * max_tracked_tables entries; when it is full the entry least recently
- * used by a worker makes room.
+ * used by a worker makes room.  Each entry is on the LRU list and on its
+ * database's list, so eviction and forgetting a dropped database cost
+ * what they remove, not a scan of the hash.
  */
 typedef struct AlTableKey
 {
@@ -285,6 +339,8 @@ typedef struct AlTableHistory
 	TimestampTz last_analyze;
 	int64		vacuum_count;
 	int64		analyze_count;
+	dlist_node	lru_link;		/* AlShared->table_lru */
+	dlist_node	db_link;		/* AlDatabaseEntry.tables */
 } AlTableHistory;
 
 /* GUCs (pg_autolauncher.c) */
@@ -307,7 +363,7 @@ extern void al_require_shared_state(void);
 extern int	al_effective_max_workers(void);
 
 /* slots.c */
-extern int	al_reserve_slot(Oid dboid, bool manual, uint64 *generation);
+extern int	al_reserve_slot(Oid dboid, int reason, uint64 *generation);
 extern bool al_register_worker(int slotno, uint64 generation, Oid dboid,
 							   pid_t notify_pid);
 extern bool al_slot_is_requested(int slotno, uint64 generation);
@@ -318,17 +374,23 @@ extern int	al_count_active_slots(void);
 extern bool al_claim_table(int slotno, Oid dboid, Oid relid, bool shared,
 						   const char *relname);
 extern void al_set_table_action(int slotno, AlAction action, bool wraparound);
-extern void al_release_table(int slotno, AlAction done, bool cancelled);
-extern int	al_balance_cost(int slotno, bool dobalance, double delay,
-							int limit_base, int total_limit,
-							double total_delay);
+extern void al_release_table(int slotno, const AlTableOutcome *outcome);
+extern void al_note_yield(int slotno);
+extern int	al_cost_begin_table(int slotno, bool dobalance, double delay,
+								int limit_base, int budget_limit,
+								double budget_delay);
+extern int	al_cost_take_allowed(int slotno);
+extern void al_cost_rebalance(int budget_limit, double budget_delay);
 extern AlDatabaseEntry *al_database_entry(Oid dboid, bool create);
 extern bool al_table_history(Oid dboid, Oid relid, AlTableHistory *history);
-extern void al_forget_database_tables(Oid dboid);
+extern bool al_forget_database(Oid dboid, int *budget);
 extern bool al_database_is_blocked(Oid dboid);
 extern bool al_block_database(Oid dboid);
 extern void al_unblock_database(Oid dboid);
-extern int	al_terminate_database_workers(Oid dboid);
+extern int	al_terminate_database_workers(Oid dboid,
+										  AlWorkerHandle *handles);
+extern bool al_injected_worker_error(Oid dboid);
+extern bool al_take_injected_worker_wait(Oid dboid);
 extern bool al_wake_launcher(void);
 extern void al_publish_threshold_floor(Oid dboid, const AlThresholdFloor *floor);
 extern const char *al_reason_format(AlReason reason);

@@ -25,6 +25,7 @@
 #include "access/transam.h"
 #include "catalog/pg_statistic.h"
 #include "commands/vacuum.h"
+#include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/autovacuum.h"
 
@@ -53,6 +54,10 @@ al_current_settings(AlVacuumSettings *settings)
 	settings->recent_xid = ReadNextTransactionId();
 	settings->recent_multi = ReadNextMultiXactId();
 	settings->counts_active = pgstat_track_counts;
+	settings->cost_limit = (autovacuum_vac_cost_limit > 0)
+		? autovacuum_vac_cost_limit : VacuumCostLimit;
+	settings->cost_delay = (autovacuum_vac_cost_delay >= 0)
+		? autovacuum_vac_cost_delay : VacuumCostDelay;
 }
 
 /*
@@ -388,4 +393,29 @@ al_failure_backoff_ms(int naptime_s, int consecutive_failures)
 	if (consecutive_failures <= 0)
 		return 0;
 	return (int64) naptime_s * 1000 << Min(consecutive_failures, 6);
+}
+
+/*
+ * al_fruitless_holdoff_ms
+ *		How long the launcher sends no worker to a database on the strength
+ *		of its estimate alone, after fruitless_visits visits in a row found
+ *		nothing to do there.
+ *
+ * The launcher's estimate can see work that is not there (a low reloption
+ * threshold on one table lowers the floor for all), and a database whose
+ * statistics keep moving would then get a useless worker on every pass.
+ * One naptime after the first such visit, doubling with each further one,
+ * up to max_visit_interval: the launches stay logarithmic in time.
+ * Wraparound and safety visits do not wait for this.
+ */
+int64
+al_fruitless_holdoff_ms(int naptime_s, int max_visit_interval_s,
+						int fruitless_visits)
+{
+	int64		holdoff;
+
+	if (fruitless_visits <= 0)
+		return 0;
+	holdoff = (int64) naptime_s * 1000 << Min(fruitless_visits - 1, 16);
+	return Min(holdoff, (int64) max_visit_interval_s * 1000);
 }

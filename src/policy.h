@@ -37,6 +37,8 @@ typedef struct AlVacuumSettings
 	TransactionId recent_xid;	/* ReadNextTransactionId() */
 	MultiXactId recent_multi;	/* ReadNextMultiXactId() */
 	bool		counts_active;	/* track_counts: thresholds are meaningful */
+	int			cost_limit;		/* the budget balanced workers share: */
+	double		cost_delay;		/* autovacuum_vacuum_cost_*, else vacuum_* */
 } AlVacuumSettings;
 
 /* One table as the worker (or the status view) sees it. */
@@ -129,5 +131,7 @@ extern int	al_compare_databases(const AlDatabaseCandidate *a,
 extern int	al_compute_cost_limit(int total_limit, double total_delay,
 								  int my_limit_base, double cost_total);
 extern int64 al_failure_backoff_ms(int naptime_s, int consecutive_failures);
+extern int64 al_fruitless_holdoff_ms(int naptime_s, int max_visit_interval_s,
+									 int fruitless_visits);
 
 #endif							/* AL_POLICY_H */

@@ -35,8 +35,11 @@
 #include <signal.h>
 
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "postmaster/bgworker.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/proc.h"
 #include "storage/procarray.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -44,10 +47,26 @@
 #include "pg_autolauncher.h"
 #include "policy.h"
 
+/* How a worker's visit ended, for note_worker_end_locked(). */
+typedef enum WorkerEnd
+{
+	WORKER_FINISHED,			/* it processed its database to the end */
+	WORKER_FAILED,				/* an error, a termination, no connection */
+	WORKER_DDL_TERMINATED		/* a DROP/ALTER/CREATE DATABASE ended it */
+} WorkerEnd;
+
+/* How long a worker starting a table waits for others to take a lower share. */
+#define COST_ACK_TIMEOUT_MS		100
+
 static void free_slot_locked(AlSlot *slot);
-static void note_worker_end_locked(Oid dboid, bool completed, TimestampTz now);
+static void note_worker_end_locked(AlSlot *slot, WorkerEnd how,
+								   TimestampTz now);
 static bool database_is_blocked_locked(Oid dboid);
-static void record_table_run_locked(Oid dboid, Oid relid, AlAction done);
+static void record_table_run_locked(Oid dboid, Oid relid,
+									const AlTableOutcome *outcome);
+static void forget_table_locked(AlTableHistory *h);
+static void balance_costs_locked(void);
+static void cost_deactivate_locked(AlSlot *slot);
 
 /*
  * al_database_entry
@@ -75,6 +94,7 @@ al_database_entry(Oid dboid, bool create)
 	{
 		memset(entry, 0, sizeof(AlDatabaseEntry));
 		entry->dboid = dboid;
+		dlist_init(&entry->tables);
 	}
 	return entry;
 }
@@ -83,6 +103,9 @@ al_database_entry(Oid dboid, bool create)
  * al_reserve_slot
  *		FREE -> REQUESTED: take a free slot for a worker in dboid.
  *
+ * reason is the launcher's AlReason for the dispatch, AL_REASON_NONE for
+ * autolauncher.request().
+ *
  * Returns the slot number and its new generation; AL_RESERVE_NO_SLOT when
  * every slot is in use; AL_RESERVE_BLOCKED when a DDL command needs the
  * database to itself (ddl.c).  The block is checked under the same lock
@@ -90,7 +113,7 @@ al_database_entry(Oid dboid, bool create)
  * its DDL has started.  The caller must follow up with al_register_worker().
  */
 int
-al_reserve_slot(Oid dboid, bool manual, uint64 *generation)
+al_reserve_slot(Oid dboid, int reason, uint64 *generation)
 {
 	int			slotno = AL_RESERVE_NO_SLOT;
 
@@ -113,7 +136,8 @@ al_reserve_slot(Oid dboid, bool manual, uint64 *generation)
 		slot->generation = gen;
 		slot->state = AL_SLOT_REQUESTED;
 		slot->dboid = dboid;
-		slot->manual = manual;
+		slot->manual = (reason == AL_REASON_NONE);
+		slot->reason = reason;
 		slot->requested_at = GetCurrentTimestamp();
 
 		*generation = gen;
@@ -140,6 +164,7 @@ al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
 	BackgroundWorkerHandle *handle;
 	AlWorkerArgs args;
 	AlSlot	   *slot = &AlShared->slots[slotno];
+	AlDatabaseEntry *entry;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
@@ -170,21 +195,23 @@ al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
 		return false;
 	}
 
+	/*
+	 * The worker may have started, failed and freed the slot already: the
+	 * dispatch is counted all the same, and the handle is stored only if
+	 * the slot is still this reservation's.
+	 */
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	AlShared->workers_launched++;
+	entry = al_database_entry(dboid, true);
+	if (entry != NULL)
+	{
+		entry->last_dispatch_at = GetCurrentTimestamp();
+		entry->dispatch_count++;
+	}
 	if (slot->generation == generation && slot->state != AL_SLOT_FREE)
 	{
-		AlDatabaseEntry *entry;
-
 		memcpy(&slot->handle, handle, sizeof(AlWorkerHandle));
 		slot->handle_valid = true;
-
-		entry = al_database_entry(dboid, true);
-		if (entry != NULL)
-		{
-			entry->last_dispatch_at = slot->requested_at;
-			entry->dispatch_count++;
-		}
 	}
 	LWLockRelease(AlShared->lock);
 	pfree(handle);
@@ -239,7 +266,8 @@ al_claim_slot(int slotno, uint64 generation)
  *		(short of a crash, which resets all of shared memory).
  *
  * completed is true when the worker processed its database to the end;
- * otherwise the exit counts as a worker failure.  A worker that fails
+ * otherwise the exit counts as a worker failure, unless a DDL command asked
+ * the worker to exit (al_terminate_database_workers).  A worker that fails
  * before it claimed its slot (it could not connect) leaves the slot
  * REQUESTED: the launcher frees it when the stored handle reports the
  * worker stopped (al_reap_slots).  The launcher is woken so that it can use
@@ -255,14 +283,12 @@ al_release_slot(int slotno, uint64 generation, bool completed)
 	if (slot->state == AL_SLOT_RUNNING && slot->generation == generation &&
 		slot->pid == MyProcPid)
 	{
-		note_worker_end_locked(slot->dboid, completed, GetCurrentTimestamp());
-		if (slot->tables_cancelled > 0)
-		{
-			AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
-
-			if (entry != NULL)
-				entry->leftover_retry = true;
-		}
+		cost_deactivate_locked(slot);
+		note_worker_end_locked(slot,
+							   completed ? WORKER_FINISHED :
+							   slot->ddl_terminated ? WORKER_DDL_TERMINATED :
+							   WORKER_FAILED,
+							   GetCurrentTimestamp());
 		free_slot_locked(slot);
 	}
 	launcher_latch = AlShared->launcher_latch;
@@ -342,7 +368,10 @@ al_reap_slots(int *nlost)
 				 * launch, not a failed worker.
 				 */
 				if (copy.handle_valid)
-					note_worker_end_locked(slot->dboid, false, now);
+					note_worker_end_locked(slot,
+										   slot->ddl_terminated ?
+										   WORKER_DDL_TERMINATED : WORKER_FAILED,
+										   now);
 				else
 					AlShared->launch_failures++;
 				free_slot_locked(slot);
@@ -360,31 +389,65 @@ al_reap_slots(int *nlost)
 }
 
 /*
- * Account for a worker that ended, successfully or not, in the global
- * counters and its database's history.  A failure starts or extends the
- * database's backoff; a success ends it.  Caller holds the lock
- * exclusively.
+ * Account for a worker that ended in the global counters and its
+ * database's history.  A failure starts or extends the database's
+ * backoff; a success ends it; a worker that a DDL command ended did not
+ * fail, and changes neither.  A visit that left work behind (a table or
+ * step cancelled, a table skipped) asks for a retry.  Caller holds the
+ * lock exclusively.
  */
 static void
-note_worker_end_locked(Oid dboid, bool completed, TimestampTz now)
+note_worker_end_locked(AlSlot *slot, WorkerEnd how, TimestampTz now)
 {
-	AlDatabaseEntry *entry = al_database_entry(dboid, false);
+	AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
 
-	if (completed)
-		AlShared->workers_finished++;
-	else
-		AlShared->worker_failures++;
+	switch (how)
+	{
+		case WORKER_FINISHED:
+			AlShared->workers_finished++;
+			break;
+		case WORKER_FAILED:
+			AlShared->worker_failures++;
+			break;
+		case WORKER_DDL_TERMINATED:
+			AlShared->workers_ddl_terminated++;
+			break;
+	}
 
 	if (entry == NULL)
 		return;
 	entry->last_finished_at = now;
-	if (completed)
+	if (slot->yields > 0)
+		entry->leftover_retry = true;
+	if (how == WORKER_FINISHED)
 	{
 		entry->leftover_pending = true;
 		entry->consecutive_failures = 0;
 		entry->backoff_until = 0;
+		if (slot->tables_done > 0 || slot->yields > 0)
+		{
+			entry->fruitless_visits = 0;
+			entry->fruitless_until = 0;
+		}
+		else if (slot->reason == AL_REASON_NEW_WORK ||
+				 slot->reason == AL_REASON_LEFTOVER_RETRY ||
+				 slot->reason == AL_REASON_XID_WRAPAROUND ||
+				 slot->reason == AL_REASON_MULTI_WRAPAROUND)
+		{
+			/*
+			 * Sent because the estimate or wraparound said there was work,
+			 * and it found none: hold off the next such dispatch (a safety
+			 * visit is expected to find nothing, and does not count).
+			 */
+			entry->fruitless_visits++;
+			entry->fruitless_until =
+				TimestampTzPlusMilliseconds(now,
+											al_fruitless_holdoff_ms(al_naptime,
+																	al_max_visit_interval,
+																	entry->fruitless_visits));
+		}
 	}
-	else
+	else if (how == WORKER_FAILED)
 	{
 		entry->failure_count++;
 		entry->consecutive_failures++;
@@ -396,16 +459,16 @@ note_worker_end_locked(Oid dboid, bool completed, TimestampTz now)
 }
 
 /*
- * Record a successful run on a table in its history entry, making room by
- * forgetting the table processed longest ago if the hash is full.  Caller
- * holds the lock exclusively.
+ * Record what a run did to a table in its history entry.  A new entry
+ * takes the place of the least recently used one when the hash is full.
+ * A table of a database without a history entry (over max_databases) is
+ * not recorded.  Caller holds the lock exclusively.
  */
 static void
-record_table_run_locked(Oid dboid, Oid relid, AlAction done)
+record_table_run_locked(Oid dboid, Oid relid, const AlTableOutcome *outcome)
 {
 	AlTableKey	key;
 	AlTableHistory *h;
-	bool		found;
 	TimestampTz now = GetCurrentTimestamp();
 
 	memset(&key, 0, sizeof(key));
@@ -413,46 +476,50 @@ record_table_run_locked(Oid dboid, Oid relid, AlAction done)
 	key.relid = relid;
 
 	h = hash_search(AlTables, &key, HASH_FIND, NULL);
-	if (h == NULL)
+	if (h != NULL)
+		dlist_move_tail(&AlShared->table_lru, &h->lru_link);
+	else
 	{
-		if (hash_get_num_entries(AlTables) >= al_max_tracked_tables)
-		{
-			HASH_SEQ_STATUS seq;
-			AlTableHistory *e;
-			AlTableHistory *oldest = NULL;
-			AlTableKey	victim;
+		AlDatabaseEntry *db = al_database_entry(dboid, false);
+		bool		found;
 
-			hash_seq_init(&seq, AlTables);
-			while ((e = hash_seq_search(&seq)) != NULL)
-			{
-				if (oldest == NULL ||
-					Max(e->last_vacuum, e->last_analyze) <
-					Max(oldest->last_vacuum, oldest->last_analyze))
-					oldest = e;
-			}
-			if (oldest != NULL)
-			{
-				victim = oldest->key;
-				(void) hash_search(AlTables, &victim, HASH_REMOVE, NULL);
-			}
-		}
+		if (db == NULL)
+			return;
+		if (hash_get_num_entries(AlTables) >= al_max_tracked_tables &&
+			!dlist_is_empty(&AlShared->table_lru))
+			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
+			forget_table_locked(dlist_head_element(AlTableHistory, lru_link,
+												   &AlShared->table_lru));
 		h = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
 		if (h == NULL)
 			return;
 		memset(((char *) h) + sizeof(AlTableKey), 0,
 			   sizeof(AlTableHistory) - sizeof(AlTableKey));
+		dlist_push_tail(&AlShared->table_lru, &h->lru_link);
+		dlist_push_tail(&db->tables, &h->db_link);
 	}
 
-	if (done == AL_ACTION_VACUUM || done == AL_ACTION_VACUUM_ANALYZE)
+	if (outcome->vacuumed)
 	{
 		h->last_vacuum = now;
 		h->vacuum_count++;
 	}
-	if (done == AL_ACTION_ANALYZE || done == AL_ACTION_VACUUM_ANALYZE)
+	if (outcome->analyzed)
 	{
 		h->last_analyze = now;
 		h->analyze_count++;
 	}
+}
+
+/* Remove one table's history entry.  Caller holds the lock exclusively. */
+static void
+forget_table_locked(AlTableHistory *h)
+{
+	AlTableKey	key = h->key;
+
+	dlist_delete(&h->lru_link);
+	dlist_delete(&h->db_link);
+	(void) hash_search(AlTables, &key, HASH_REMOVE, NULL);
 }
 
 /*
@@ -478,22 +545,32 @@ al_table_history(Oid dboid, Oid relid, AlTableHistory *history)
 }
 
 /*
- * al_forget_database_tables
- *		Drop the table history of a database that no longer exists.  Caller
- *		holds the lock exclusively.
+ * al_forget_database
+ *		Forget a database that no longer exists, and its tables' history.
+ *
+ * Removes at most *budget table entries, decrementing it, so that the
+ * caller's time under the lock stays bounded however many tables the
+ * database had; the rest go at the caller's next call.  Returns true once
+ * the database is entirely forgotten.  Caller holds the lock exclusively.
  */
-void
-al_forget_database_tables(Oid dboid)
+bool
+al_forget_database(Oid dboid, int *budget)
 {
-	HASH_SEQ_STATUS seq;
-	AlTableHistory *e;
+	AlDatabaseEntry *entry = hash_search(AlDatabases, &dboid, HASH_FIND, NULL);
 
-	hash_seq_init(&seq, AlTables);
-	while ((e = hash_seq_search(&seq)) != NULL)
+	if (entry == NULL)
+		return true;
+	while (!dlist_is_empty(&entry->tables) && *budget > 0)
 	{
-		if (e->key.dboid == dboid)
-			(void) hash_search(AlTables, &e->key, HASH_REMOVE, NULL);
+		/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
+		forget_table_locked(dlist_head_element(AlTableHistory, db_link,
+											   &entry->tables));
+		(*budget)--;
 	}
+	if (!dlist_is_empty(&entry->tables))
+		return false;
+	(void) hash_search(AlDatabases, &dboid, HASH_REMOVE, NULL);
+	return true;
 }
 
 /* Reset a slot to FREE, keeping its generation.  Caller holds the lock. */
@@ -581,28 +658,33 @@ al_set_table_action(int slotno, AlAction action, bool wraparound)
 
 /*
  * al_release_table
- *		Forget the claimed table; if done, count the work, and count a
- *		cancelled one.
+ *		Forget the claimed table, and count what the run on it achieved.
+ *
+ * Only completed work counts as vacuumed or analyzed, and only it enters
+ * the table's history.  A table that was cancelled or skipped is counted
+ * as such, and makes the visit's database due for a retry.
  */
 void
-al_release_table(int slotno, AlAction done, bool cancelled)
+al_release_table(int slotno, const AlTableOutcome *outcome)
 {
 	AlSlot	   *me = &AlShared->slots[slotno];
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	if (cancelled)
-	{
+	if (outcome->cancelled)
 		AlShared->tables_cancelled++;
-		me->tables_cancelled++;
-	}
-	if (done != AL_ACTION_NONE)
-		record_table_run_locked(me->dboid, me->relid, done);
-	if (done == AL_ACTION_VACUUM || done == AL_ACTION_VACUUM_ANALYZE)
-		AlShared->tables_vacuumed++;
-	if (done == AL_ACTION_ANALYZE || done == AL_ACTION_VACUUM_ANALYZE)
-		AlShared->tables_analyzed++;
-	if (done != AL_ACTION_NONE)
+	if (outcome->skipped)
+		AlShared->tables_skipped++;
+	if (outcome->cancelled || outcome->skipped)
+		me->yields++;
+	if (outcome->vacuumed || outcome->analyzed)
+	{
+		record_table_run_locked(me->dboid, me->relid, outcome);
 		me->tables_done++;
+	}
+	if (outcome->vacuumed)
+		AlShared->tables_vacuumed++;
+	if (outcome->analyzed)
+		AlShared->tables_analyzed++;
 	me->relid = InvalidOid;
 	me->relshared = false;
 	memset(&me->relname, 0, sizeof(NameData));
@@ -612,48 +694,308 @@ al_release_table(int slotno, AlAction done, bool cancelled)
 }
 
 /*
- * al_balance_cost
- *		Publish our cost settings and compute our share of the budget.
- *
- * total_limit/total_delay is the budget shared by all workers
- * (autovacuum_vacuum_cost_limit/delay, resolved as core does).  Workers
- * whose table has its own cost reloptions (dobalance = false) keep their
- * own settings and are left out of the split, as in core.
+ * al_note_yield
+ *		A step of the visit other than a table was cancelled: the visit
+ *		left work behind, and its database is due for a retry.
  */
-int
-al_balance_cost(int slotno, bool dobalance, double delay, int limit_base,
-				int total_limit, double total_delay)
+void
+al_note_yield(int slotno)
 {
-	AlSlot	   *me = &AlShared->slots[slotno];
-	double		cost_total = 0;
-	int			limit;
-
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	me->cost_dobalance = dobalance;
-	me->cost_delay = delay;
-	me->cost_limit_base = limit_base;
+	AlShared->slots[slotno].yields++;
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * Cost balancing.
+ *
+ * Workers processing tables without cost reloptions ("balanced" workers)
+ * share the budget autovacuum_vacuum_cost_limit / autovacuum_vacuum_cost_delay
+ * in proportion to their own limit / delay, by core's formula
+ * (al_compute_cost_limit, policy.c).  Tables with cost reloptions keep
+ * them and stay out of the split, as in core.  As in core, a worker holds
+ * its share from its first table until it exits, between tables too, so
+ * the shares change when a worker starts or exits, when it moves between
+ * balanced tables and tables with their own settings, and when the budget
+ * changes: not at every table.
+ *
+ * Core's workers pick up a new share at their next nap, through
+ * AutoVacuumUpdateDelay(), which does nothing for us; PostgreSQL 15 has no
+ * other hook there.  So the balancer signals each worker whose share it
+ * changed (SIGUSR2), and the worker's handler copies its share from its
+ * slot into VacuumCostLimit at once (al_cost_take_allowed), which the
+ * running vacuum reads before its next nap.  A signal cuts the nap it
+ * lands in short, which is why shares change only at those few events.
+ *
+ * The budget must hold at every moment, also while signals are in
+ * flight: the shares the balanced workers have taken (cost_limit_applied)
+ * never add up to more than the budget, given the same delay.  So the
+ * balancer lowers shares first, and counts a worker's old, larger share
+ * until the worker has applied the lower one; it raises shares only into
+ * the headroom the shares taken leave; and a worker that joins waits,
+ * briefly, for the others to apply their lower shares before it takes its
+ * own.  A raise held back for want of headroom is made at a later
+ * balancing: the launcher balances at every pass, and a worker that applies
+ * a lower share wakes it.  The one exception is core's too: a share is
+ * never below 1, so with more balanced workers than the budget has units,
+ * the sum exceeds it.
+ */
+
+static bool
+cost_balanced(const AlSlot *s)
+{
+	return s->state == AL_SLOT_RUNNING && s->cost_active &&
+		s->cost_dobalance && s->cost_limit_base > 0 && s->cost_delay > 0;
+}
+
+/* Tell a worker, other than ourselves, that its share changed. */
+static void
+cost_signal_locked(const AlSlot *s)
+{
+	/*
+	 * Sent under the lock: the worker frees its slot under it before it
+	 * exits, so the PID cannot have been reused by another process.
+	 */
+	if (s->pid != 0 && s->pid != MyProcPid)
+		(void) kill(s->pid, SIGUSR2);
+}
+
+/*
+ * Recompute every balanced worker's share of the budget, lowering shares at
+ * once and raising them within the headroom.  Caller holds the lock
+ * exclusively.
+ */
+static void
+balance_costs_locked(void)
+{
+	int			budget_limit = AlShared->cost_budget_limit;
+	double		budget_delay = AlShared->cost_budget_delay;
+	double		cost_total = 0;
+	double		headroom;
+
+	if (budget_limit <= 0 || budget_delay <= 0)
+		return;
 
 	for (int i = 0; i < AlShared->nslots; i++)
 	{
 		AlSlot	   *s = &AlShared->slots[i];
 
-		if (s->state == AL_SLOT_RUNNING && s->cost_dobalance &&
-			s->cost_limit_base > 0 && s->cost_delay > 0)
+		if (cost_balanced(s))
 			cost_total += (double) s->cost_limit_base / s->cost_delay;
 	}
+	if (cost_total <= 0)
+		return;
 
-	limit = dobalance
-		? al_compute_cost_limit(total_limit, total_delay, limit_base, cost_total)
-		: limit_base;
-	me->cost_limit = limit;
+	/* lower shares now; until applied, the old share is what counts */
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *s = &AlShared->slots[i];
+		int			target;
+
+		if (!cost_balanced(s))
+			continue;
+		target = al_compute_cost_limit(budget_limit, budget_delay,
+									   s->cost_limit_base, cost_total);
+		if (target < s->cost_limit)
+		{
+			s->cost_limit = target;
+			cost_signal_locked(s);
+		}
+	}
+
+	/* raise shares into what the shares taken leave free */
+	headroom = (double) budget_limit / budget_delay;
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *s = &AlShared->slots[i];
+
+		if (cost_balanced(s))
+			headroom -= (double) Max(s->cost_limit, s->cost_limit_applied) /
+				s->cost_delay;
+	}
+	for (int i = 0; i < AlShared->nslots && headroom > 0; i++)
+	{
+		AlSlot	   *s = &AlShared->slots[i];
+		int			target;
+		int			raise;
+
+		if (!cost_balanced(s))
+			continue;
+		target = al_compute_cost_limit(budget_limit, budget_delay,
+									   s->cost_limit_base, cost_total);
+		raise = Min(target - s->cost_limit, (int) (headroom * s->cost_delay));
+		if (raise > 0)
+		{
+			s->cost_limit += raise;
+			headroom -= (double) raise / s->cost_delay;
+			cost_signal_locked(s);
+		}
+	}
+}
+
+/* A worker leaves the split (it exits): the others share its part. */
+static void
+cost_deactivate_locked(AlSlot *slot)
+{
+	if (!slot->cost_active)
+		return;
+	slot->cost_active = false;
+	slot->cost_limit = 0;
+	slot->cost_limit_applied = 0;
+	balance_costs_locked();
+}
+
+/* Has any balanced worker but us still to apply a lower share? */
+static bool
+cost_acks_pending(int slotno)
+{
+	bool		pending = false;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	for (int i = 0; i < AlShared->nslots && !pending; i++)
+	{
+		AlSlot	   *s = &AlShared->slots[i];
+
+		pending = (i != slotno && cost_balanced(s) &&
+				   s->cost_limit_applied > s->cost_limit);
+	}
 	LWLockRelease(AlShared->lock);
-
-	return limit;
+	return pending;
 }
 
 /*
- * Is a DDL command that needs this database to itself running?  Entries
- * whose backend has exited are ignored.  Caller holds the lock.
+ * al_cost_begin_table
+ *		Take our share of the cost budget for the table we start; return the
+ *		cost limit to use.
+ *
+ * limit_base/delay are this table's own settings; dobalance is false when
+ * the table has cost reloptions, and then they are used as is.
+ * budget_limit/budget_delay is the budget as this worker resolves it, used
+ * only until a launcher has published the server's.
+ */
+int
+al_cost_begin_table(int slotno, bool dobalance, double delay, int limit_base,
+					int budget_limit, double budget_delay)
+{
+	AlSlot	   *me = &AlShared->slots[slotno];
+	int			granted;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	if (AlShared->cost_budget_limit <= 0 && AlShared->cost_budget_delay <= 0)
+	{
+		AlShared->cost_budget_limit = budget_limit;
+		AlShared->cost_budget_delay = budget_delay;
+	}
+
+	/* the same kind of table as the last: keep the share we hold */
+	if (me->cost_active && me->cost_dobalance == dobalance &&
+		me->cost_delay == delay && me->cost_limit_base == limit_base &&
+		me->cost_limit > 0)
+	{
+		granted = me->cost_limit;
+		me->cost_limit_applied = granted;
+		LWLockRelease(AlShared->lock);
+		return granted;
+	}
+
+	me->cost_active = true;
+	me->cost_dobalance = dobalance;
+	me->cost_delay = delay;
+	me->cost_limit_base = limit_base;
+	if (!cost_balanced(me) || AlShared->cost_budget_limit <= 0 ||
+		AlShared->cost_budget_delay <= 0)
+	{
+		/* our own settings: the others may share what we held */
+		me->cost_limit = limit_base;
+		me->cost_limit_applied = limit_base;
+		balance_costs_locked();
+		LWLockRelease(AlShared->lock);
+		return limit_base;
+	}
+	me->cost_limit = 0;
+	me->cost_limit_applied = 0;
+	balance_costs_locked();
+	LWLockRelease(AlShared->lock);
+
+	/* let the others apply their lower shares, then take what they freed */
+	for (int waited = 0; waited < COST_ACK_TIMEOUT_MS &&
+		 cost_acks_pending(slotno); waited++)
+		pg_usleep(1000L);
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	balance_costs_locked();
+	granted = Max(me->cost_limit, 1);
+	me->cost_limit = granted;
+	me->cost_limit_applied = granted;
+	LWLockRelease(AlShared->lock);
+	return granted;
+}
+
+/*
+ * al_cost_take_allowed
+ *		Our current share, recorded as taken; -1 if we have none.
+ *
+ * Called from the worker's SIGUSR2 handler, so it takes no lock: it reads
+ * and writes aligned ints of our own slot only, with a barrier so that the
+ * balancer sees what we took, and sets the launcher's latch (async-signal
+ * safe) when our share went down, so that it can hand the difference to
+ * others.
+ */
+int
+al_cost_take_allowed(int slotno)
+{
+	AlSlot	   *me = &AlShared->slots[slotno];
+	int			allowed = *((volatile int *) &me->cost_limit);
+	int			before = me->cost_limit_applied;
+
+	if (allowed <= 0)
+		return -1;
+	me->cost_limit_applied = allowed;
+	pg_memory_barrier();
+	if (allowed < before)
+	{
+		Latch	   *latch = *((Latch *volatile *) &AlShared->launcher_latch);
+
+		if (latch != NULL)
+			SetLatch(latch);
+	}
+	return allowed;
+}
+
+/*
+ * al_cost_rebalance
+ *		Publish the budget, as the launcher resolves it from the server's
+ *		settings, and recompute the shares.  It signals only workers whose
+ *		share changes, so it runs at every pass of the launcher.
+ */
+void
+al_cost_rebalance(int budget_limit, double budget_delay)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	AlShared->cost_budget_limit = budget_limit;
+	AlShared->cost_budget_delay = budget_delay;
+	balance_costs_locked();
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * Is this block held by a live backend?  The backend that took it drops it
+ * when its command ends, and at exit however it exits (unblock_at_exit), so
+ * only a crash could leave a stale entry, and a crash resets shared memory.
+ * The PID and PGPROC number are checked all the same: a later backend that
+ * reuses the PID in another PGPROC does not hold the block.
+ */
+static bool
+block_is_held(const AlBlock *b)
+{
+	return OidIsValid(b->dboid) && b->procno >= 0 &&
+		b->procno < (int) ProcGlobal->allProcCount &&
+		ProcGlobal->allProcs[b->procno].pid == b->pid;
+}
+
+/*
+ * Is a DDL command that needs this database to itself running?  Caller
+ * holds the lock.
  */
 static bool
 database_is_blocked_locked(Oid dboid)
@@ -662,7 +1004,7 @@ database_is_blocked_locked(Oid dboid)
 	{
 		AlBlock    *b = &AlShared->blocks[i];
 
-		if (b->dboid == dboid && BackendPidGetProc(b->pid) != NULL)
+		if (b->dboid == dboid && block_is_held(b))
 			return true;
 	}
 	return false;
@@ -683,9 +1025,33 @@ al_database_is_blocked(Oid dboid)
 	return result;
 }
 
+/* Drop every block this backend holds; InvalidOid drops them all. */
+static void
+unblock_locked(Oid dboid)
+{
+	for (int i = 0; i < AL_MAX_BLOCKS; i++)
+	{
+		AlBlock    *b = &AlShared->blocks[i];
+
+		if (b->pid == MyProcPid && b->procno == MyProc->pgprocno &&
+			(!OidIsValid(dboid) || b->dboid == dboid))
+			memset(b, 0, sizeof(AlBlock));
+	}
+}
+
+/* A backend that exits in the middle of a command must not keep blocking. */
+static void
+unblock_at_exit(int code, Datum arg)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	unblock_locked(InvalidOid);
+	LWLockRelease(AlShared->lock);
+}
+
 /*
  * al_block_database
- *		Keep workers out of dboid until al_unblock_database().
+ *		Keep workers out of dboid until al_unblock_database(), or until this
+ *		backend exits.
  *
  * Returns false if every block entry is taken by a live backend; the
  * caller then goes on without the guarantee.
@@ -693,17 +1059,25 @@ al_database_is_blocked(Oid dboid)
 bool
 al_block_database(Oid dboid)
 {
+	static bool exit_callback_registered = false;
 	bool		blocked = false;
+
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(unblock_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < AL_MAX_BLOCKS; i++)
 	{
 		AlBlock    *b = &AlShared->blocks[i];
 
-		if (!OidIsValid(b->dboid) || BackendPidGetProc(b->pid) == NULL)
+		if (!block_is_held(b))
 		{
 			b->dboid = dboid;
 			b->pid = MyProcPid;
+			b->procno = MyProc->pgprocno;
 			blocked = true;
 			break;
 		}
@@ -720,53 +1094,83 @@ void
 al_unblock_database(Oid dboid)
 {
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < AL_MAX_BLOCKS; i++)
-	{
-		AlBlock    *b = &AlShared->blocks[i];
-
-		if (b->dboid == dboid && b->pid == MyProcPid)
-		{
-			b->dboid = InvalidOid;
-			b->pid = 0;
-		}
-	}
+	unblock_locked(dboid);
 	LWLockRelease(AlShared->lock);
 }
 
 /*
  * al_terminate_database_workers
- *		Ask every worker sent to dboid to exit; return how many were asked.
+ *		Ask every worker sent to dboid to exit, for a DDL command; return how
+ *		many were asked.
  *
  * Through the stored handle where there is one, so that a worker not yet
- * started never starts; otherwise with SIGTERM to its pid.  Either way the
- * worker exits at its next interrupt check, and frees its slot as usual.
+ * started never starts; otherwise with SIGTERM to its pid, sent under the
+ * lock so that it cannot reach a process that reused the PID.  Either way
+ * the worker exits at its next interrupt check, and frees its slot as
+ * usual.  Each slot is marked first, so that the worker's end counts as a
+ * DDL termination, not a failure, and starts no backoff.  The stored
+ * handles are copied to handles (room for nslots; an unused one has slot
+ * -1), so that the caller can wait for the workers to be gone.
  */
 int
-al_terminate_database_workers(Oid dboid)
+al_terminate_database_workers(Oid dboid, AlWorkerHandle *handles)
 {
-	AlSlot	   *targets;
 	int			ntargets = 0;
 
-	targets = palloc(sizeof(AlSlot) * AlShared->nslots);
-	LWLockAcquire(AlShared->lock, LW_SHARED);
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < AlShared->nslots; i++)
 	{
 		AlSlot	   *slot = &AlShared->slots[i];
 
-		if (slot->state != AL_SLOT_FREE && slot->dboid == dboid)
-			memcpy(&targets[ntargets++], slot, sizeof(AlSlot));
+		handles[i].slot = -1;
+		if (slot->state == AL_SLOT_FREE || slot->dboid != dboid)
+			continue;
+		slot->ddl_terminated = true;
+		ntargets++;
+		if (slot->handle_valid)
+			handles[i] = slot->handle;
+		else if (slot->pid != 0)
+			(void) kill(slot->pid, SIGTERM);
 	}
 	LWLockRelease(AlShared->lock);
 
-	for (int i = 0; i < ntargets; i++)
-	{
-		if (targets[i].handle_valid)
-			TerminateBackgroundWorker((BackgroundWorkerHandle *) &targets[i].handle);
-		else if (targets[i].pid != 0)
-			(void) kill(targets[i].pid, SIGTERM);
-	}
-	pfree(targets);
+	for (int i = 0; i < AlShared->nslots; i++)
+		if (handles[i].slot >= 0)
+			TerminateBackgroundWorker((BackgroundWorkerHandle *) &handles[i]);
 	return ntargets;
+}
+
+/*
+ * al_injected_worker_error
+ *		Must a worker in dboid fail, for a test (src/testing.c)?
+ */
+bool
+al_injected_worker_error(Oid dboid)
+{
+	bool		fail;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	fail = (AlShared->inject_worker_error_db == dboid);
+	LWLockRelease(AlShared->lock);
+	return fail;
+}
+
+/*
+ * al_take_injected_worker_wait
+ *		Must a worker in dboid wait for a cancel while it lists its tables,
+ *		for a test?  Answers true once.
+ */
+bool
+al_take_injected_worker_wait(Oid dboid)
+{
+	bool		wait;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	wait = (AlShared->inject_worker_wait_db == dboid);
+	if (wait)
+		AlShared->inject_worker_wait_db = InvalidOid;
+	LWLockRelease(AlShared->lock);
+	return wait;
 }
 
 /*
@@ -843,6 +1247,8 @@ al_reason_format(AlReason reason)
 			return "a DROP, ALTER or CREATE DATABASE command needs it";
 		case AL_REASON_WORKER_RUNNING:
 			return "%d workers running";
+		case AL_REASON_FRUITLESS_WAIT:
+			return "estimated work, but the last %d visits found nothing to do: waiting";
 	}
 	return "unknown";
 }

@@ -43,13 +43,16 @@
 #include "policy.h"
 
 PG_FUNCTION_INFO_V1(pg_autolauncher_status);
+PG_FUNCTION_INFO_V1(pg_autolauncher_status_1_1);
 PG_FUNCTION_INFO_V1(pg_autolauncher_workers);
 PG_FUNCTION_INFO_V1(pg_autolauncher_databases);
 PG_FUNCTION_INFO_V1(pg_autolauncher_request);
 PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
 PG_FUNCTION_INFO_V1(pg_autolauncher_tables);
 
-#define STATUS_COLS		16
+#define STATUS_COLS_1_0	16
+#define STATUS_COLS_1_1	18
+#define STATUS_COLS		STATUS_COLS_1_1
 #define WORKERS_COLS	15
 #define DATABASES_COLS	13
 #define TABLES_COLS		28
@@ -61,11 +64,21 @@ timestamp_or_null(TimestampTz ts, bool *isnull)
 	return TimestampTzGetDatum(ts);
 }
 
+/* The SQL versions a status function can be called from. */
+typedef enum AlApiVersion
+{
+	AL_API_1_0,
+	AL_API_1_1
+} AlApiVersion;
+
 /*
  * autolauncher.status: one row describing the launcher.
+ *
+ * Version 1.1 added workers_ddl_terminated and tables_skipped; a database
+ * still on 1.0 calls pg_autolauncher_status and gets the 1.0 columns.
  */
-Datum
-pg_autolauncher_status(PG_FUNCTION_ARGS)
+static Datum
+status_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AlSharedState copy;
@@ -104,18 +117,34 @@ pg_autolauncher_status(PG_FUNCTION_ARGS)
 	values[i++] = Int64GetDatum(copy.workers_finished);
 	values[i++] = Int64GetDatum(copy.launch_failures);
 	values[i++] = Int64GetDatum(copy.worker_failures);
+	if (api >= AL_API_1_1)
+		values[i++] = Int64GetDatum(copy.workers_ddl_terminated);
 	values[i++] = Int64GetDatum(copy.tables_vacuumed);
 	values[i++] = Int64GetDatum(copy.tables_analyzed);
 	values[i++] = Int64GetDatum(copy.tables_cancelled);
+	if (api >= AL_API_1_1)
+		values[i++] = Int64GetDatum(copy.tables_skipped);
 	values[i] = timestamp_or_null(copy.last_cycle_at, &nulls[i]);
 	i++;
 	values[i] = timestamp_or_null(copy.launcher_pid == 0 ? 0 : copy.next_cycle_at,
 								  &nulls[i]);
 	i++;
-	Assert(i == STATUS_COLS);
+	Assert(i == (api >= AL_API_1_1 ? STATUS_COLS_1_1 : STATUS_COLS_1_0));
 
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
+}
+
+Datum
+pg_autolauncher_status(PG_FUNCTION_ARGS)
+{
+	return status_internal(fcinfo, AL_API_1_0);
+}
+
+Datum
+pg_autolauncher_status_1_1(PG_FUNCTION_ARGS)
+{
+	return status_internal(fcinfo, AL_API_1_1);
 }
 
 /*
@@ -185,10 +214,11 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		i++;
 		values[i] = Int64GetDatum(slot->tables_done);
 		nulls[i++] = !busy;
-		values[i] = Int32GetDatum(slot->cost_limit);
-		nulls[i++] = !busy || slot->cost_limit <= 0;
+		/* the limit the worker really uses, while it processes a table */
+		values[i] = Int32GetDatum(slot->cost_limit_applied);
+		nulls[i++] = !busy || !slot->cost_active || slot->cost_limit_applied <= 0;
 		values[i] = Float8GetDatum(slot->cost_delay);
-		nulls[i++] = !busy || slot->cost_limit <= 0;
+		nulls[i++] = !busy || !slot->cost_active || slot->cost_limit_applied <= 0;
 		values[i] = BoolGetDatum(slot->manual);
 		nulls[i++] = !busy;
 		Assert(i == WORKERS_COLS);
@@ -333,7 +363,7 @@ pg_autolauncher_request(PG_FUNCTION_ARGS)
 				 errmsg("cannot vacuum invalid database \"%s\"", dbname),
 				 errhint("Use DROP DATABASE to drop invalid databases.")));
 
-	slotno = al_reserve_slot(dboid, true, &generation);
+	slotno = al_reserve_slot(dboid, AL_REASON_NONE, &generation);
 	if (slotno == AL_RESERVE_BLOCKED)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),

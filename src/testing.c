@@ -19,7 +19,13 @@
  *						the worker;
  *	'worker'			every worker in database dboid raises an ERROR right
  *						after claiming its slot, until cleared;
- *	'none'				clear all of the above.
+ *	'worker_wait_in_list'	the next worker in database dboid waits, once,
+ *						while it lists its tables, until it is cancelled (a
+ *						minute at most);
+ *	'stale_block'		store a DDL block on database dboid that claims the
+ *						caller's PID but another PGPROC, as a dead backend
+ *						whose PID was reused would have left it;
+ *	'none'				clear all of the above but stale blocks.
  *
  * The flags live in AlSharedState and are read by the launcher
  * (al_check_injected_launcher_error) and the worker.
@@ -33,6 +39,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 
 #include "pg_autolauncher.h"
@@ -58,10 +65,21 @@ pg_autolauncher_test_inject(PG_FUNCTION_ARGS)
 		AlShared->inject_launcher_error = AL_INJECT_LAUNCHER_DISPATCH;
 	else if (strcmp(what, "worker") == 0)
 		AlShared->inject_worker_error_db = dboid;
+	else if (strcmp(what, "worker_wait_in_list") == 0)
+		AlShared->inject_worker_wait_db = dboid;
+	else if (strcmp(what, "stale_block") == 0)
+	{
+		AlBlock    *b = &AlShared->blocks[AL_MAX_BLOCKS - 1];
+
+		b->dboid = dboid;
+		b->pid = MyProcPid;
+		b->procno = (MyProc->pgprocno + 1) % ProcGlobal->allProcCount;
+	}
 	else if (strcmp(what, "none") == 0)
 	{
 		AlShared->inject_launcher_error = AL_INJECT_NONE;
 		AlShared->inject_worker_error_db = InvalidOid;
+		AlShared->inject_worker_wait_db = InvalidOid;
 	}
 	else
 	{

@@ -75,5 +75,69 @@ cmp_ok($growth, '<=', 16384,
 	  . "$after->{grand_total} after $cycles passes")
   or diag_growth($before, $after);
 
+#
+# A worker.  One visit of a database with 3,000 tables, each with a dead
+# tuple over a zero threshold.  Its memory is read twice in the middle of
+# the visit.  What grows with every table it opens, PostgreSQL's caches of
+# relations (CacheMemoryContext, the relcache and smgr hashes), is bounded
+# by the database's size and is core's own; what the worker allocates per
+# table must not grow: its own contexts and TopMemoryContext's own chunks.
+#
+al_reload($node,
+	'pg_autolauncher.enabled' => 'off',
+	autovacuum_vacuum_threshold => 0,
+	autovacuum_analyze_threshold => 1000000);
+$node->safe_psql('postgres', 'CREATE DATABASE many');
+$node->safe_psql(
+	'many', q{
+	DO $$
+	BEGIN
+		FOR i IN 1 .. 3000 LOOP
+			EXECUTE format('CREATE TABLE t%s (v int); INSERT INTO t%s VALUES (1), (2); DELETE FROM t%s WHERE v = 1', i, i, i);
+		END LOOP;
+	END $$;
+	SELECT pg_stat_force_next_flush();});
+$node->poll_query_until('many',
+	"SELECT count(*) = 3000 FROM pg_stat_user_tables WHERE n_dead_tup > 0")
+  or die 'the dead tuples never became visible';
+
+$node->safe_psql('postgres', "SELECT autolauncher.request('many')");
+ok( $node->poll_query_until(
+		'postgres', q{
+		SELECT tables_done >= 150 FROM autolauncher.workers
+		 WHERE datname = 'many' AND state = 'running'}),
+	'the worker is 150 tables into its visit');
+my $worker = $node->safe_psql('postgres',
+	"SELECT pid FROM autolauncher.workers WHERE datname = 'many'");
+my $early = al_memory_contexts($node, $worker);
+ok( $node->poll_query_until(
+		'postgres', q{
+		SELECT tables_done >= 700 FROM autolauncher.workers
+		 WHERE datname = 'many' AND state = 'running'}),
+	'the worker is 700 tables into its visit');
+my $late = al_memory_contexts($node, $worker);
+
+# the memory the worker owns: its contexts and TopMemoryContext's chunks
+sub owned
+{
+	my ($m) = @_;
+	my $total = $m->{own}{TopMemoryContext} // 0;
+	$total += $m->{subtree}{$_} // 0
+	  for ('pg_autolauncher worker', 'TopTransactionContext');
+	return $total;
+}
+my $owned_growth = owned($late) - owned($early);
+cmp_ok($owned_growth, '<=', 16384,
+	'the memory the worker owns stayed flat over 550 tables: '
+	  . owned($early) . ' bytes, then ' . owned($late))
+  or diag_growth($early, $late);
+my $cache_growth =
+  ($late->{subtree}{CacheMemoryContext} // 0) -
+  ($early->{subtree}{CacheMemoryContext} // 0);
+note("CacheMemoryContext grew by $cache_growth bytes over 550 tables: "
+	  . "PostgreSQL's relation cache, bounded by the database's size");
+
+al_wait_slots_free($node);
+al_counters_balance($node);
 $node->stop;
 done_testing();

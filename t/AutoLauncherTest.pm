@@ -17,7 +17,8 @@ use Exporter 'import';
 our @EXPORT = qw(al_node al_status al_wait_slots_free al_slot_states
   al_make_dead_tuples al_enable_injection al_inject al_slow_table
   al_wait_running al_counters_balance al_reload al_wait_vacuumed
-  al_memory_contexts);
+  al_memory_contexts al_burn_xids al_freeze_database al_align_xid_limit
+  al_poll_within);
 
 # postgresql.conf lines for a hash of settings
 sub conf_lines
@@ -173,25 +174,27 @@ sub al_wait_vacuumed
 	return;
 }
 
-# The invariant of the counters once every slot is free.
+# The invariant of the counters once every slot is free: every worker
+# launched finished, failed, or was ended by a DDL command.  Returns true
+# if it holds.
 sub al_counters_balance
 {
 	my ($node, $what) = @_;
-	my ($launched, $finished, $failures) = split /\|/,
+	my ($launched, $finished, $failures, $ddl) = split /\|/,
 	  $node->safe_psql('postgres',
-		'SELECT workers_launched, workers_finished, worker_failures FROM autolauncher.status'
+		'SELECT workers_launched, workers_finished, worker_failures, workers_ddl_terminated FROM autolauncher.status'
 	  );
-	is($launched, $finished + $failures,
+	return is($launched, $finished + $failures + $ddl,
 		($what // 'counters balance')
 		  . ": launched ($launched) = finished ($finished) + failed ($failures)"
-	);
-	return;
+		  . " + ended by DDL ($ddl)");
 }
 
 # Log the memory contexts of backend $pid with pg_log_backend_memory_contexts
-# and parse what it wrote.  Returns a hash ref: grand_total (bytes), and
-# subtree (context name => total bytes of that context and its children,
-# summed over every context of that name).
+# and parse what it wrote.  Returns a hash ref: grand_total (bytes), own
+# (context name => its own total bytes) and subtree (context name => total
+# bytes of that context and its children), each summed over every context
+# of that name.
 sub al_memory_contexts
 {
 	my ($node, $pid) = @_;
@@ -203,7 +206,7 @@ sub al_memory_contexts
 
 	my @lines = grep { /\[$pid\] LOG:  / } split /\n/,
 	  slurp_file($node->logfile, $offset);
-	my %result = (subtree => {});
+	my %result = (own => {}, subtree => {});
 	my @stack;    # [level, name] of the ancestors of the current line
 	for my $line (@lines)
 	{
@@ -216,12 +219,80 @@ sub al_memory_contexts
 		  unless $line =~
 		  /level: (\d+); (?:(.+?): (\d+) total|\d+ more child contexts containing (\d+) total)/;
 		my ($level, $name, $bytes) = ($1, $2 // '(more)', $3 // $4);
+		$result{own}{$name} += $bytes;
 		pop @stack while @stack && $stack[-1][0] >= $level;
 		push @stack, [ $level, $name ];
 		$result{subtree}{ $_->[1] } += $bytes for @stack;
 	}
 	die "no Grand total from PID $pid" unless defined $result{grand_total};
 	return \%result;
+}
+
+# Consume $n transaction IDs, fast: a procedure in "postgres" that commits
+# after taking each one.  It is created by the first call only, so that
+# later calls change no catalog.
+sub al_burn_xids
+{
+	my ($node, $n) = @_;
+	$node->safe_psql(
+		'postgres', q{
+		DO $$
+		BEGIN
+			IF to_regproc('public.al_burn_xids') IS NULL THEN
+				CREATE PROCEDURE public.al_burn_xids(n int) LANGUAGE plpgsql AS $p$
+				BEGIN
+					FOR i IN 1 .. n LOOP
+						PERFORM pg_current_xact_id();
+						COMMIT;
+					END LOOP;
+				END $p$;
+			END IF;
+		END $$;});
+	$node->safe_psql('postgres', "CALL public.al_burn_xids($n)");
+	return;
+}
+
+# VACUUM FREEZE a whole database, template0 included, so that its
+# datfrozenxid is as young as it can be.
+sub al_freeze_database
+{
+	my ($node, $db) = @_;
+	$node->safe_psql('postgres',
+		"ALTER DATABASE $db ALLOW_CONNECTIONS true") if $db eq 'template0';
+	$node->safe_psql($db, 'VACUUM FREEZE');
+	$node->safe_psql('postgres',
+		"ALTER DATABASE $db ALLOW_CONNECTIONS false") if $db eq 'template0';
+	return;
+}
+
+# Core starts its own emergency autovacuum launcher when a new XID is a
+# multiple of 65536 past xidVacLimit (the oldest datfrozenxid plus
+# autovacuum_freeze_max_age).  Burn XIDs so that, if the databases are
+# frozen now, that limit falls at least 25,000 XIDs short of the next
+# multiple: a test then has that many XIDs of wraparound danger to itself,
+# without core's workers.
+sub al_align_xid_limit
+{
+	my ($node, $freeze_max_age) = @_;
+	my $next = $node->safe_psql('postgres', 'SELECT pg_current_xact_id()');
+	my $r = ($next + 100 + $freeze_max_age) % 65536;
+	my $burn = $r < 1000 ? 1000 - $r : $r > 40000 ? 65536 - $r + 1000 : 0;
+	al_burn_xids($node, $burn) if $burn > 0;
+	return;
+}
+
+# Like poll_query_until, but with a deadline of $seconds: true if $sql
+# returned true in time.
+sub al_poll_within
+{
+	my ($node, $db, $sql, $seconds) = @_;
+	my $deadline = time() + $seconds;
+	while (time() < $deadline)
+	{
+		return 1 if $node->safe_psql($db, $sql) eq 't';
+		select(undef, undef, undef, 0.2);
+	}
+	return 0;
 }
 
 1;
