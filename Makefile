@@ -7,6 +7,10 @@ OBJS = \
 	src/launcher.o \
 	src/policy.o \
 	src/slots.o \
+	src/databases.o \
+	src/registry.o \
+	src/blocks.o \
+	src/statefile.o \
 	src/status.o \
 	src/tables.o \
 	src/ddl.o \
@@ -19,7 +23,7 @@ OBJS += src/testing.o
 endif
 
 EXTENSION = pg_autolauncher
-DATA = pg_autolauncher--1.0.sql pg_autolauncher--1.0--1.1.sql
+DATA = pg_autolauncher--1.0.sql pg_autolauncher--1.0--1.1.sql pg_autolauncher--1.1--1.2.sql
 PGFILEDESC = "pg_autolauncher - autovacuum-style launcher with per-database workers"
 
 PG_CPPFLAGS = -I$(srcdir)/src

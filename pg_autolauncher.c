@@ -12,8 +12,8 @@
  *	  unless the library is in shared_preload_libraries; the SQL functions
  *	  (src/status.c) then report that with a hint.
  *	- The shmem_request_hook asks for the slot array, the per-database
- *	  history hash and the per-table history hash, plus one named LWLock
- *	  tranche that protects all three.
+ *	  hash and the table registry's two hashes, plus one named LWLock
+ *	  tranche that protects them all.
  *	- The shmem_startup_hook creates them.  It runs again, with found=false,
  *	  after every crash-restart of the cluster, so a crash leaves every slot
  *	  FREE.
@@ -53,12 +53,15 @@ int			al_max_databases = 1024;
 int			al_check_interval = 1000;
 int			al_max_visit_interval = 600;
 int			al_max_workers_per_database = 0;
-int			al_max_tracked_tables = 10000;
+int			al_max_tracked_tables = 100000;
+int			al_fast_lane_workers = 1;
+double		al_launcher_cpu_limit = 1.0;
 
 /* Shared state, set up by al_shmem_startup() */
 AlSharedState *AlShared = NULL;
 HTAB	   *AlDatabases = NULL;
 HTAB	   *AlTables = NULL;
+HTAB	   *AlTableDbs = NULL;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -173,13 +176,34 @@ define_gucs(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pg_autolauncher.max_tracked_tables",
-							"Number of tables whose last pg_autolauncher vacuum and analyze shared memory records.",
-							"When full, the table a worker processed longest ago is forgotten.",
+							"Number of tables whose schedule shared memory can hold.",
+							"Tables beyond this are found only by a worker's scan of "
+							"their database, at least every max_visit_interval.",
 							&al_max_tracked_tables,
-							10000, 100, 10000000,
+							100000, 100, 10000000,
 							PGC_POSTMASTER,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_autolauncher.fast_lane_workers",
+							"Number of extra workers for small tables while every regular worker is busy.",
+							"They take only tables under 1024 pages or whose last "
+							"run took under a second. 0 disables the fast lane.",
+							&al_fast_lane_workers,
+							1, 0, 256,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("pg_autolauncher.launcher_cpu_limit",
+							 "Percentage of one CPU core the launcher may use.",
+							 "After a pass that took c seconds of CPU, the launcher "
+							 "waits at least c * (100 / limit - 1) seconds.",
+							 &al_launcher_cpu_limit,
+							 1.0, 0.01, 100.0,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_autolauncher");
 }
@@ -226,7 +250,9 @@ al_shmem_request(void)
 	RequestAddinShmemSpace(hash_estimate_size(al_max_databases,
 											  sizeof(AlDatabaseEntry)));
 	RequestAddinShmemSpace(hash_estimate_size(al_max_tracked_tables,
-											  sizeof(AlTableHistory)));
+											  sizeof(AlTableEntry)));
+	RequestAddinShmemSpace(hash_estimate_size(al_max_databases,
+											  sizeof(AlTableDb)));
 	RequestNamedLWLockTranche(AL_LIBRARY_NAME, 1);
 }
 
@@ -262,10 +288,17 @@ al_shmem_startup(void)
 
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(AlTableKey);
-	info.entrysize = sizeof(AlTableHistory);
+	info.entrysize = sizeof(AlTableEntry);
 	AlTables = ShmemInitHash("pg_autolauncher tables",
 							 al_max_tracked_tables, al_max_tracked_tables,
 							 &info, HASH_ELEM | HASH_BLOBS);
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(Oid);
+	info.entrysize = sizeof(AlTableDb);
+	AlTableDbs = ShmemInitHash("pg_autolauncher table databases",
+							   al_max_databases, al_max_databases,
+							   &info, HASH_ELEM | HASH_BLOBS);
 
 	LWLockRelease(AddinShmemInitLock);
 }

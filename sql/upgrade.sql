@@ -31,12 +31,28 @@ SELECT count(*) AS columns FROM information_schema.columns
  WHERE table_schema = 'autolauncher' AND table_name = 'status';
 SELECT worker_slots, workers_launched >= 0 AS counts FROM autolauncher.status;
 
-ALTER EXTENSION pg_autolauncher UPDATE;
+ALTER EXTENSION pg_autolauncher UPDATE TO '1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'pg_autolauncher';
 SELECT count(*) AS columns FROM information_schema.columns
  WHERE table_schema = 'autolauncher' AND table_name = 'status';
 SELECT workers_ddl_terminated >= 0 AND tables_skipped >= 0 AS new_counts
   FROM autolauncher.status;
+-- 1.1's other views are 1.0's, served by the 1.0 entry points
+SELECT table_name, count(*) AS columns FROM information_schema.columns
+ WHERE table_schema = 'autolauncher' GROUP BY table_name ORDER BY table_name;
+SELECT count(*) >= 1 AS has_rows, bool_and(estimated_tables >= 0) AS estimated
+  FROM autolauncher.databases WHERE datname = current_database();
+
+ALTER EXTENSION pg_autolauncher UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'pg_autolauncher';
+SELECT table_name, count(*) AS columns FROM information_schema.columns
+ WHERE table_schema = 'autolauncher' GROUP BY table_name ORDER BY table_name;
+SELECT tracked_tables >= 0 AND statistics_walks >= 0 AS new_counts
+  FROM autolauncher.status;
+SELECT count(*) > 0 AS slots, bool_and(kind IS NULL = (state = 'free')) AS kind_when_busy
+  FROM autolauncher.workers;
+SELECT state IN ('new', 'known') AS state, due_tables >= 0 AS due
+  FROM autolauncher.databases WHERE datname = current_database();
 CREATE TEMP TABLE updated AS SELECT * FROM pg_temp.al_members();
 
 DROP EXTENSION pg_autolauncher;

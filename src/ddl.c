@@ -40,6 +40,20 @@
  * waits on the database's lock, which the command holds, and is not
  * counted by CountOtherDBBackends() until it gets it.
  *
+ * The hook also tells the scheduler about DDL that changes what it knows
+ * (docs/scheduling.md), once the command has succeeded and only when its
+ * transaction commits (an XactCallback), so that a refused or rolled-back
+ * command changes nothing:
+ *
+ *	- CREATE, DROP, ALTER DATABASE: the launcher reads pg_database again
+ *	  (al_bump_catalog_generation); a new database takes what is known of
+ *	  its template (dbstate_inherit);
+ *	- CREATE TABLE, CREATE MATERIALIZED VIEW, CREATE TABLE AS with
+ *	  autovacuum_* reloptions, and ALTER TABLE ... SET, RESET of them: the
+ *	  database's floor drops to the lowest that reloptions allow until a
+ *	  worker scans it again (dbstate_lower_floor), and an altered table is
+ *	  judged with that floor until a worker reads it (registry_mark_unknown).
+ *
  * IDENTIFICATION
  *	  src/ddl.c
  *
@@ -56,6 +70,7 @@
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "commands/tablespace.h"
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "replication/slot.h"
@@ -71,10 +86,30 @@
 /* How long DROP DATABASE ... WITH (FORCE) waits for our workers to exit. */
 #define FORCE_WAIT_MS	5000
 
+/* Tables whose reloptions changed, remembered per transaction, at most. */
+#define MAX_PENDING_TABLES	16
+
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/*
+ * What the scheduler is told when the current transaction commits: kept in
+ * static memory, and cleared when the transaction ends either way.
+ */
+static struct
+{
+	bool		catalog_changed;	/* a database DDL ran */
+	Oid			created_db;		/* CREATE DATABASE: the new one */
+	Oid			template_db;	/* and its template */
+	bool		floor_lowered;	/* autovacuum_* reloptions were set */
+	int			ntables;		/* tables altered, MAX_PENDING_TABLES at most */
+	Oid			tables[MAX_PENDING_TABLES];
+}			pending;
+
+static bool xact_callback_registered = false;
 
 static Oid	database_needed_alone(Node *parsetree, bool isTopLevel,
 								  bool *force);
+static DefElem *find_option(List *options, const char *name);
 static void al_process_utility(PlannedStmt *pstmt, const char *queryString,
 							   bool readOnlyTree,
 							   ProcessUtilityContext context,
@@ -87,6 +122,127 @@ al_install_utility_hook(void)
 {
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = al_process_utility;
+}
+
+/*
+ * Tell the scheduler, at commit, what the transaction's DDL changed.  This
+ * runs inside CommitTransaction() and so must not fail: it only takes our
+ * lock and finds or makes hash entries, which cannot raise an error.
+ */
+static void
+schedule_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT && AlShared != NULL)
+	{
+		if (OidIsValid(pending.created_db))
+			dbstate_inherit(pending.created_db, pending.template_db);
+		if (pending.floor_lowered)
+			dbstate_lower_floor(MyDatabaseId);
+		for (int i = 0; i < pending.ntables; i++)
+			registry_mark_unknown(MyDatabaseId, pending.tables[i]);
+		if (pending.catalog_changed)
+			al_bump_catalog_generation();
+		else if (pending.floor_lowered)
+			(void) al_wake_launcher();
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		memset(&pending, 0, sizeof(pending));
+}
+
+/* Does a reloption list set or reset an autovacuum_* option? */
+static bool
+has_autovacuum_option(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strncmp(opt->defname, "autovacuum_", strlen("autovacuum_")) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * After a utility command succeeded: remember what the scheduler must be
+ * told if the transaction commits.
+ */
+static void
+note_schedule_ddl(Node *parsetree)
+{
+	bool		lowered = false;
+	Oid			relid = InvalidOid;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CreatedbStmt:
+			{
+				CreatedbStmt *stmt = (CreatedbStmt *) parsetree;
+				DefElem    *template = find_option(stmt->options, "template");
+
+				pending.catalog_changed = true;
+				pending.created_db = get_database_oid(stmt->dbname, true);
+				pending.template_db =
+					get_database_oid((template != NULL && template->arg != NULL)
+									 ? defGetString(template) : "template1",
+									 true);
+				break;
+			}
+		case T_DropdbStmt:
+		case T_AlterDatabaseStmt:
+			pending.catalog_changed = true;
+			break;
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+				pending.catalog_changed = true;
+			break;
+		case T_CreateStmt:
+			lowered = has_autovacuum_option(((CreateStmt *) parsetree)->options);
+			break;
+		case T_CreateTableAsStmt:
+			lowered = has_autovacuum_option(((CreateTableAsStmt *) parsetree)->into->options);
+			break;
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+				ListCell   *lc;
+
+				foreach(lc, stmt->cmds)
+				{
+					AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+					if ((cmd->subtype == AT_SetRelOptions ||
+						 cmd->subtype == AT_ResetRelOptions ||
+						 cmd->subtype == AT_ReplaceRelOptions) &&
+						cmd->def != NULL && IsA(cmd->def, List) &&
+						has_autovacuum_option((List *) cmd->def))
+						lowered = true;
+				}
+				if (lowered)
+					relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				break;
+			}
+		default:
+			break;
+	}
+
+	if (!lowered && !pending.catalog_changed)
+		return;
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(schedule_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	if (lowered)
+	{
+		pending.floor_lowered = true;
+		if (OidIsValid(relid) && pending.ntables < MAX_PENDING_TABLES)
+			pending.tables[pending.ntables++] = relid;
+	}
 }
 
 /* value of a DefElem option in a list, or NULL */
@@ -342,6 +498,10 @@ al_process_utility(PlannedStmt *pstmt, const char *queryString,
 		else
 			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 									params, queryEnv, dest, qc);
+
+		/* the command succeeded */
+		if (AlShared != NULL)
+			note_schedule_ddl(pstmt->utilityStmt);
 	}
 	PG_FINALLY();
 	{

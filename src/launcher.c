@@ -1,48 +1,43 @@
 /*-------------------------------------------------------------------------
  *
  * launcher.c
- *		The pg_autolauncher launcher: estimates every database's work from
- *		the cumulative statistics and dispatches workers where it finds some.
+ *		The pg_autolauncher launcher: watches every database's statistics,
+ *		keeps each table's schedule state current, and sends workers where
+ *		tables are due.
  *
  * The launcher is a static background worker connected to no database, as
  * core's autovacuum launcher is.  It does no table-level work.  Every
- * pg_autolauncher.check_interval, or sooner when its latch is set (a worker
- * exited, the postmaster reported a worker start or stop, request() or
- * wakeup() was called), it makes one pass:
+ * pg_autolauncher.check_interval, or sooner when its latch is set (a
+ * worker exited or found its queue empty, request() or wakeup() was
+ * called, a database was created or dropped), it makes one pass:
  *
  *	1. Reap: free any slot whose worker stopped without freeing it
  *	   (al_reap_slots in slots.c).
- *	2. Work out its state: yielding while core autovacuum is on, disabled
- *	   while pg_autolauncher.enabled is off, else idle or running.
- *	3. Estimate (refresh_estimates): read pg_database, and each database's
- *	   pgstats modification counter.  If any counter moved, or a visit ended
- *	   since the last estimate, walk the shared pgstats hash once and, for
- *	   every table of every database, compare its dead, inserted and
- *	   modified tuples with its thresholds (al_estimate_table in policy.c),
- *	   using live tuples for reltuples and the lowest thresholds that the
- *	   database's workers published, since reloptions may set them below the
- *	   GUCs.  An idle cluster costs one pg_database scan and one pgstats
- *	   look-up per database per pass.
- *	4. Classify each database (classify_database): is it due, and why.
- *	5. Dispatch: rank the due databases (al_compare_databases) and fill free
- *	   slots, up to max_workers, and up to max_workers_per_database in any
- *	   one database.
+ *	2. Read pg_database, when a database DDL ran or a minute passed.
+ *	3. Read each database's statistics counter (tuples inserted, updated
+ *	   and deleted).  Walk a database's tables in the registry
+ *	   (registry_walk_database) only when that counter grew by more than
+ *	   the database's headroom, when a waiting table's time comes, and at
+ *	   least every naptime; find tables the registry lacks by a walk of the
+ *	   whole statistics hash (registry_discover) only when a database's
+ *	   known tables account for less than its counter grew by, at most
+ *	   every second and in at most 1% of the time.  So a pass costs what
+ *	   changed, not what exists.
+ *	4. Judge each database (al_database_verdict, policy.c): a scan for
+ *	   wraparound, a passed freeze deadline or the safety net; workers for
+ *	   its due tables; or nothing.  Wake its idle workers if work came.
+ *	5. Dispatch: fill free slots, up to max_workers, most urgent first
+ *	   (al_compare_candidates); send the fast-lane worker when every regular
+ *	   one is busy and a fast table waits; ask idle workers elsewhere to
+ *	   yield when a database is due and no slot is free.
  *
- * A database is due when it is in XID or multixact wraparound danger;
- * when more of its tables are over threshold than its last visit left over
- * (new work: it gets a worker within a pass, whatever the naptime); when
- * work left over by the last visit has waited a naptime and the database
- * has changed since; or when it has
- * not been visited for max_visit_interval (a safety net for what the
- * statistics cannot show).  It is never due while a DDL command needs it
- * to itself (ddl.c) or while its workers' failures have it backed off.  A
- * database with a worker gets another only if it has more tables with new
- * work than workers, and at most once per naptime.
- *
- * The launcher keeps nothing that matters in local memory: slot states,
- * worker handles, estimates and per-database history are all in shared
- * memory.  So when it errors and the postmaster restarts it, the new
- * launcher simply carries on with the workers it finds in the slots.
+ * The design and its reasons are in docs/scheduling.md.  What matters
+ * survives a launcher restart: slots, the registry, the databases' entries
+ * are in shared memory.  The launcher's own memory holds only what it can
+ * rebuild: the per-database walk bookkeeping, and the pg_database list.
+ * A pass allocates in LauncherCycleContext, reset when it ends; the
+ * bookkeeping lives in LauncherStateContext, one entry per database.  The
+ * launcher's CPU is capped at pg_autolauncher.launcher_cpu_limit.
  *
  * IDENTIFICATION
  *	  src/launcher.c
@@ -50,6 +45,9 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <float.h>
+#include <sys/resource.h>
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -87,45 +85,80 @@
 /* Retry interval after the postmaster refused to register a worker. */
 #define LAUNCH_RETRY_MS		10000L
 
-/*
- * Shortest interval between two visits of a database in wraparound danger.
- * Such a database does not wait for a naptime, but if something keeps its
- * vacuum from advancing datfrozenxid (an old snapshot, a prepared
- * transaction), redispatching at once would only spin.
- */
-#define WRAPAROUND_REVISIT_MS	10000L
+/* pg_database is read again at least this often. */
+#define DATABASE_LIST_MS	60000L
 
-/* A pg_database row, and what this pass found out about it. */
-typedef struct LauncherDatabase
+/* A database whose statistics moved is walked at least this often. */
+#define CHANGED_WALK_MS		10000L
+
+/* The whole statistics hash is walked at most this often... */
+#define DISCOVERY_MIN_MS	1000L
+/* ...and, beyond that, at most once per this many times its own cost. */
+#define DISCOVERY_COST_RATIO	100
+
+/* CPU seconds the launcher may spend at once beyond its CPU limit. */
+#define CPU_BURST_S		0.5
+
+/* Registry entries of dropped databases forgotten per pass, at most. */
+#define FORGET_BUDGET	1024
+
+/* What the launcher tracks of a database between passes. */
+typedef struct DbTrack
 {
-	Oid			dboid;
+	Oid			dboid;			/* hash key; InvalidOid: the shared catalogs */
+	bool		present;		/* in the last read of pg_database */
+	bool		datallowconn;
+	bool		datistemplate;
 	TransactionId datfrozenxid;
 	MultiXactId datminmxid;
-	bool		datallowconn;
-	int64		changes;		/* pgstats modification counter, -1: none */
-	int			workers;		/* slots REQUESTED or RUNNING there */
-	int			idle_workers;	/* of which hold no table (yet) */
-	bool		has_entry;		/* it has an AlDatabaseEntry */
-	AlDatabaseEntry entry;		/* copy of it, estimate refreshed */
 
-	/* the verdict */
-	AlDatabaseCandidate cand;
-	bool		due;
+	/* its statistics counter, and the walks of its tables */
+	int64		changes;		/* now; -1: no statistics entry */
+	bool		walked;
+	int64		walked_changes; /* the counter at the last walk */
+	int64		first_changes;	/* the counter when first seen */
+	double		min_headroom;	/* of its tables at the last walk */
+	TimestampTz next_event_at;	/* a waiting table's time; 0: none */
+	TimestampTz last_walk_at;
+	bool		needs_discovery;	/* it has tables the registry lacks */
+
+	/* its queue in the registry, read once per pass */
+	bool		has_queue;		/* the registry has some of its tables */
+	AlTableDb	queue;
+	double		best_score;		/* of its due tables */
+
+	/* the verdict last published, so as to publish only changes */
 	AlReason	reason;
 	int			reason_count;
+	int			due;
 	TimestampTz next_check_at;
-} LauncherDatabase;
+} DbTrack;
 
-/* one database's running estimate while the pgstats hash is walked */
-typedef struct WorkEstimate
+/* One database's facts and verdict in a pass. */
+typedef struct PassDb
 {
-	Oid			dboid;			/* hash key */
-	AlThresholdFloor floor;
-	int			tables;
-	double		score;
-} WorkEstimate;
+	DbTrack    *track;
+	AlDatabaseFacts facts;
+	AlDatabaseVerdict verdict;
+	bool		wraparound;		/* past core's limits */
+	int			dispatched;
+} PassDb;
+
+/* The slots, as a pass sees them. */
+typedef struct SlotCounts
+{
+	int			active_regular;
+	int			active_fast;
+} SlotCounts;
 
 static MemoryContext LauncherCycleContext = NULL;
+static MemoryContext LauncherStateContext = NULL;
+static HTAB *Tracked = NULL;	/* DbTrack by OID */
+static Oid	shared_host = InvalidOid;	/* where shared catalogs' work goes */
+static uint64 database_list_generation = 0;
+static TimestampTz database_list_read_at = 0;
+static bool forget_pending = false;
+static TimestampTz next_discovery_at = 0;
 
 /* set when the WARNING about core autovacuum has been logged */
 static bool yield_warned = false;
@@ -136,32 +169,32 @@ static bool max_workers_warned = false;
 /* set when the WARNING about a full database history has been logged */
 static bool history_full_warned = false;
 
-/* table history entries of dropped databases forgotten per pass, at most */
-#define FORGET_BUDGET	1024
-
 static void harden_session(void);
 static void announce_launcher(void);
 static void launcher_detach(int code, Datum arg);
 static AlLauncherState current_state(int active);
 static void publish_state(AlLauncherState state, bool counted_cycle,
 						  TimestampTz next_cycle_at);
-static List *get_database_list(void);
-static TimestampTz run_cycle(int active);
-static void refresh_estimates(LauncherDatabase *dbs, int ndbs,
-							  const AlVacuumSettings *settings);
-static void estimate_work(HTAB *estimates, const AlVacuumSettings *settings);
-static void classify_database(LauncherDatabase *db,
-							  const AlVacuumSettings *settings,
-							  TimestampTz now);
-static void dispatch_due(LauncherDatabase *dbs, int ndbs, int active,
-						 TimestampTz now, TimestampTz *next_cycle_at);
-static void report_lost_workers(int nlost);
 static void publish_cost_budget(void);
+static void report_lost_workers(int nlost);
+static TimestampTz run_cycle(void);
+static void read_database_list(TimestampTz now);
+static int64 database_changes(Oid dboid);
+static void walk_databases(const AlVacuumSettings *settings, TimestampTz now);
+static void discover_tables(const AlVacuumSettings *settings, TimestampTz now);
+static PassDb *judge_databases(const AlVacuumSettings *settings,
+							   TimestampTz now, int *ndbs, SlotCounts *counts);
+static void dispatch(PassDb *dbs, int ndbs, SlotCounts *counts,
+					 TimestampTz now, TimestampTz *next_cycle_at);
+static void publish_verdicts(PassDb *dbs, int ndbs);
+static double cpu_seconds(void);
 
 void
 pg_autolauncher_launcher_main(Datum main_arg)
 {
 	TimestampTz next_cycle_at = 0;
+	double		cpu_budget = CPU_BURST_S;
+	TimestampTz budget_at = GetCurrentTimestamp();
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -174,7 +207,21 @@ pg_autolauncher_launcher_main(Datum main_arg)
 	LauncherCycleContext = AllocSetContextCreate(TopMemoryContext,
 												 "pg_autolauncher launcher cycle",
 												 ALLOCSET_DEFAULT_SIZES);
+	LauncherStateContext = AllocSetContextCreate(TopMemoryContext,
+												 "pg_autolauncher launcher state",
+												 ALLOCSET_DEFAULT_SIZES);
+	{
+		HASHCTL		ctl;
 
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DbTrack);
+		ctl.hcxt = LauncherStateContext;
+		Tracked = hash_create("pg_autolauncher tracked databases", 64, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	/* what a clean shutdown saved, once per server start */
+	statefile_load();
 	announce_launcher();
 
 	for (;;)
@@ -184,6 +231,9 @@ pg_autolauncher_launcher_main(Datum main_arg)
 		int			nlost;
 		int			active;
 		long		sleep_ms;
+		double		cpu_before;
+		double		cpu_spent;
+		TimestampTz cap_until;
 
 		CHECK_FOR_INTERRUPTS();
 		al_check_injected_launcher_error(AL_INJECT_LAUNCHER_LOOP);
@@ -195,13 +245,14 @@ pg_autolauncher_launcher_main(Datum main_arg)
 		}
 		publish_cost_budget();
 
+		cpu_before = cpu_seconds();
 		active = al_reap_slots(&nlost);
 		report_lost_workers(nlost);
 
 		state = current_state(active);
 		if (state == AL_LAUNCHER_IDLE || state == AL_LAUNCHER_RUNNING)
 		{
-			next_cycle_at = run_cycle(active);
+			next_cycle_at = run_cycle();
 			state = current_state(al_count_active_slots());
 			publish_state(state, true, next_cycle_at);
 		}
@@ -227,11 +278,37 @@ pg_autolauncher_launcher_main(Datum main_arg)
 			}
 		}
 
+		/*
+		 * The CPU cap, a token bucket: the launcher earns limit percent of
+		 * the time it runs as CPU seconds, up to CPU_BURST_S, and a pass
+		 * spends what it used.  In debt, it makes no pass until it has paid
+		 * it back: so it uses at most limit percent of a core over any long
+		 * run, whatever the cluster, even when workers wake it often, while
+		 * one costly pass (the first, which fills the catalog caches) does
+		 * not stop it for long.
+		 */
+		cpu_spent = cpu_seconds() - cpu_before;
+		cpu_budget = Min(cpu_budget + (double) (now - budget_at) / USECS_PER_SEC *
+						 al_launcher_cpu_limit / 100.0, CPU_BURST_S) - cpu_spent;
+		budget_at = now;
+		cap_until = (cpu_budget >= 0) ? 0
+			: TimestampTzPlusMilliseconds(now, (int64) (-cpu_budget * 1000 * 100.0 /
+														al_launcher_cpu_limit));
+
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 sleep_ms,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		while ((now = GetCurrentTimestamp()) < cap_until)
+		{
+			CHECK_FOR_INTERRUPTS();
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 Max((long) ((cap_until - now) / 1000), 1L),
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
 	}
 }
 
@@ -281,9 +358,14 @@ announce_launcher(void)
 		ereport(LOG, (errmsg("pg_autolauncher launcher started")));
 }
 
+/*
+ * Leave shared memory: save what we know for the next launcher (it reads
+ * the file only after a server start), and stop being the launcher.
+ */
 static void
 launcher_detach(int code, Datum arg)
 {
+	statefile_save();
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	if (AlShared->launcher_pid == MyProcPid)
 	{
@@ -349,57 +431,6 @@ publish_state(AlLauncherState state, bool counted_cycle,
 }
 
 /*
- * get_database_list
- *		Read pg_database, skipping invalid (half-dropped) databases.
- *
- * Returns a List of LauncherDatabase allocated in the caller's context.
- * The transaction it runs in commits, which leaves CurrentMemoryContext
- * at TopMemoryContext; it switches back to the caller's context, so that
- * what the caller allocates next is not leaked there.
- */
-static List *
-get_database_list(void)
-{
-	MemoryContext resultcxt = CurrentMemoryContext;
-	List	   *dblist = NIL;
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-
-	StartTransactionCommand();
-	(void) GetTransactionSnapshot();
-
-	rel = table_open(DatabaseRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-
-	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
-	{
-		Form_pg_database pgdb = (Form_pg_database) GETSTRUCT(tup);
-		MemoryContext oldcxt;
-		LauncherDatabase *db;
-
-		if (database_is_invalid_form(pgdb))
-			continue;
-
-		oldcxt = MemoryContextSwitchTo(resultcxt);
-		db = palloc0(sizeof(LauncherDatabase));
-		db->dboid = pgdb->oid;
-		db->datfrozenxid = pgdb->datfrozenxid;
-		db->datminmxid = pgdb->datminmxid;
-		db->datallowconn = pgdb->datallowconn;
-		dblist = lappend(dblist, db);
-		MemoryContextSwitchTo(oldcxt);
-	}
-
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(resultcxt);
-
-	return dblist;
-}
-
-/*
  * Publish the cost budget the workers share, from the server's settings,
  * and let the running workers share it anew.  Every pass: a reload may
  * have changed it, and a raise that waited for another worker to take a
@@ -430,55 +461,20 @@ report_lost_workers(int nlost)
 				 errdetail("The worker could not connect (its database may have been dropped), or the process that requested it died before registering it.")));
 }
 
-/* Tuples inserted, updated or deleted in a database, or -1 if no entry. */
-static int64
-database_changes(Oid dboid)
+/* CPU time of this process, user and system, in seconds. */
+static double
+cpu_seconds(void)
 {
-	PgStat_StatDBEntry *dbentry = pgstat_fetch_stat_dbentry(dboid);
-	int64		total;
+	struct rusage ru;
 
-	if (dbentry == NULL)
-		return -1;
-	total = dbentry->n_tuples_inserted + dbentry->n_tuples_updated +
-		dbentry->n_tuples_deleted;
-	pfree(dbentry);
-	return total;
-}
-
-/* qsort comparator: LauncherDatabase by OID */
-static int
-database_oid_cmp(const void *a, const void *b)
-{
-	Oid			oa = ((const LauncherDatabase *) a)->dboid;
-	Oid			ob = ((const LauncherDatabase *) b)->dboid;
-
-	return (oa < ob) ? -1 : (oa > ob) ? 1 : 0;
-}
-
-/* The database of this pass with OID dboid, or NULL; dbs is sorted. */
-static LauncherDatabase *
-find_database(LauncherDatabase *dbs, int ndbs, Oid dboid)
-{
-	int			lo = 0;
-	int			hi = ndbs - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (dbs[mid].dboid == dboid)
-			return &dbs[mid];
-		if (dbs[mid].dboid < dboid)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /*
  * run_cycle
- *		One pass: estimate, classify and dispatch.
+ *		One pass: read, walk, judge and dispatch.
  *
  * Everything the pass allocates lives in LauncherCycleContext, which is
  * reset when the pass ends, so a launcher makes any number of passes in
@@ -487,132 +483,38 @@ find_database(LauncherDatabase *dbs, int ndbs, Oid dboid)
  * Returns when the next pass should run if nothing wakes the launcher.
  */
 static TimestampTz
-run_cycle(int active)
+run_cycle(void)
 {
 	MemoryContext oldcxt;
 	AlVacuumSettings settings;
-	List	   *dblist;
-	LauncherDatabase *dbs;
-	int			ndbs = 0;
-	ListCell   *lc;
 	TimestampTz now;
 	TimestampTz next_cycle_at;
-	bool		history_full = false;
-	int			tracked = 0;
-	bool		stale_entries;
-	Oid		   *slot_dboids;
-	bool	   *slot_busy;
-	int			nslot_dboids = 0;
+	PassDb	   *dbs;
+	int			ndbs;
+	SlotCounts	counts;
+	uint64		generation;
 
 	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
-
-	dblist = get_database_list();
 	al_current_settings(&settings);
 	now = GetCurrentTimestamp();
 	next_cycle_at = TimestampTzPlusMilliseconds(now, al_check_interval);
 
-	dbs = palloc0(sizeof(LauncherDatabase) * Max(list_length(dblist), 1));
-	foreach(lc, dblist)
-	{
-		LauncherDatabase *db = &dbs[ndbs++];
-
-		memcpy(db, lfirst(lc), sizeof(LauncherDatabase));
-		db->changes = database_changes(db->dboid);
-	}
-	/* by OID, so that both loops below can find a database by bsearch */
-	qsort(dbs, ndbs, sizeof(LauncherDatabase), database_oid_cmp);
-
-	/* every database gets a history entry; the slots' databases are copied */
-	slot_dboids = palloc(sizeof(Oid) * AlShared->nslots);
-	slot_busy = palloc(sizeof(bool) * AlShared->nslots);
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ndbs; i++)
-	{
-		AlDatabaseEntry *entry = al_database_entry(dbs[i].dboid, true);
-
-		dbs[i].has_entry = (entry != NULL);
-		if (entry != NULL)
-		{
-			memcpy(&dbs[i].entry, entry, sizeof(AlDatabaseEntry));
-			tracked++;
-		}
-		else
-			history_full = true;
-	}
-	for (int s = 0; s < AlShared->nslots; s++)
-	{
-		AlSlot	   *slot = &AlShared->slots[s];
-
-		if (slot->state == AL_SLOT_FREE)
-			continue;
-		slot_dboids[nslot_dboids] = slot->dboid;
-		slot_busy[nslot_dboids++] = (slot->state == AL_SLOT_RUNNING &&
-									 OidIsValid(slot->relid));
-	}
-	stale_entries = (hash_get_num_entries(AlDatabases) > tracked);
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	generation = AlShared->catalog_generation;
 	LWLockRelease(AlShared->lock);
-
-	for (int s = 0; s < nslot_dboids; s++)
+	if (database_list_read_at == 0 || generation != database_list_generation ||
+		forget_pending ||
+		TimestampDifferenceExceeds(database_list_read_at, now, DATABASE_LIST_MS))
 	{
-		LauncherDatabase *db = find_database(dbs, ndbs, slot_dboids[s]);
-
-		if (db != NULL)
-		{
-			db->workers++;
-			if (!slot_busy[s])
-				db->idle_workers++;
-		}
+		database_list_generation = generation;
+		read_database_list(now);
 	}
 
-	refresh_estimates(dbs, ndbs, &settings);
-
-	for (int i = 0; i < ndbs; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		classify_database(&dbs[i], &settings, now);
-	}
-
-	dispatch_due(dbs, ndbs, active, now, &next_cycle_at);
-
-	/* publish the verdicts, and forget databases that no longer exist */
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ndbs; i++)
-	{
-		AlDatabaseEntry *entry = al_database_entry(dbs[i].dboid, false);
-
-		if (entry == NULL)
-			continue;
-		entry->reason = dbs[i].reason;
-		entry->reason_count = dbs[i].reason_count;
-		entry->next_check_at = dbs[i].next_check_at;
-	}
-	if (stale_entries)
-	{
-		HASH_SEQ_STATUS seq;
-		AlDatabaseEntry *entry;
-		int			budget = FORGET_BUDGET;
-
-		hash_seq_init(&seq, AlDatabases);
-		while ((entry = hash_seq_search(&seq)) != NULL)
-		{
-			if (find_database(dbs, ndbs, entry->dboid) == NULL &&
-				!al_forget_database(entry->dboid, &budget))
-			{
-				/* the rest at the next pass */
-				hash_seq_term(&seq);
-				break;
-			}
-		}
-	}
-	LWLockRelease(AlShared->lock);
-
-	if (history_full && !history_full_warned)
-		ereport(WARNING,
-				(errmsg("pg_autolauncher cannot track more than %d databases",
-						al_max_databases),
-				 errdetail("Some databases get no worker except to prevent wraparound."),
-				 errhint("Raise pg_autolauncher.max_databases and restart the server.")));
-	history_full_warned = history_full;
+	walk_databases(&settings, now);
+	discover_tables(&settings, now);
+	dbs = judge_databases(&settings, now, &ndbs, &counts);
+	dispatch(dbs, ndbs, &counts, now, &next_cycle_at);
+	publish_verdicts(dbs, ndbs);
 
 	/* everything this pass allocated goes; nothing is kept between passes */
 	MemoryContextSwitchTo(oldcxt);
@@ -621,384 +523,646 @@ run_cycle(int active)
 }
 
 /*
- * refresh_estimates
- *		Bring each database's work estimate up to date.
+ * read_database_list
+ *		Read pg_database, skipping invalid (half-dropped) databases, into the
+ *		tracked databases; make the shared entries match (dbstate_sync).
  *
- * The pgstats hash is walked only if some database's modification counter
- * moved, or a visit ended, since the estimate was made: without either,
- * no table's counters can have grown.  After a successful visit has ended
- * and its database has no worker left, the fresh estimate is recorded as
- * the work that visit left over, and the modification counter, which by
- * then includes the visit's own writes (ANALYZE's pg_statistic rows), as
- * the baseline for "the database changed since".  A failed visit records
- * nothing: its work is still new, and is retried when the backoff ends.
+ * The transaction it runs in commits, which leaves CurrentMemoryContext at
+ * TopMemoryContext; it switches back to the caller's context, so that what
+ * the caller allocates next is not leaked there.
  */
 static void
-refresh_estimates(LauncherDatabase *dbs, int ndbs,
-				  const AlVacuumSettings *settings)
+read_database_list(TimestampTz now)
 {
-	HASHCTL		ctl;
-	HTAB	   *estimates;
-	bool		need_scan = false;
+	MemoryContext resultcxt = CurrentMemoryContext;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	HASH_SEQ_STATUS seq;
+	DbTrack    *t;
+	Oid		   *oids;
+	int			noids = 0;
+	int			maxoids = 64;
+	int			budget = FORGET_BUDGET;
+	bool		full;
 
-	for (int i = 0; i < ndbs; i++)
+	oids = palloc(sizeof(Oid) * maxoids);
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
+		t->present = false;
+
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
 	{
-		LauncherDatabase *db = &dbs[i];
+		Form_pg_database pgdb = (Form_pg_database) GETSTRUCT(tup);
+		bool		found;
 
-		if (db->has_entry &&
-			(db->entry.scanned_changes != db->changes ||
-			 db->entry.leftover_pending))
-			need_scan = true;
-	}
-	if (!need_scan)
-		return;
-
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(WorkEstimate);
-	ctl.hcxt = CurrentMemoryContext;
-	estimates = hash_create("pg_autolauncher estimates", Max(ndbs, 16), &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	for (int i = 0; i < ndbs; i++)
-	{
-		WorkEstimate *we;
-
-		if (!dbs[i].has_entry)
+		if (database_is_invalid_form(pgdb))
 			continue;
-		we = hash_search(estimates, &dbs[i].dboid, HASH_ENTER, NULL);
-		we->floor = dbs[i].entry.floor;
-		we->tables = 0;
-		we->score = 0;
-	}
-
-	estimate_work(estimates, settings);
-
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < ndbs; i++)
-	{
-		LauncherDatabase *db = &dbs[i];
-		WorkEstimate *we = hash_search(estimates, &db->dboid, HASH_FIND, NULL);
-		AlDatabaseEntry *entry = al_database_entry(db->dboid, false);
-
-		if (we == NULL || entry == NULL)
-			continue;
-		entry->scanned_changes = db->changes;
-		entry->work_tables = we->tables;
-		entry->work_score = we->score;
-		if (entry->leftover_pending && db->workers == 0)
+		t = hash_search(Tracked, &pgdb->oid, HASH_ENTER, &found);
+		if (!found)
 		{
-			entry->leftover_tables = we->tables;
-			/* a yielded table is retried after a naptime, changed or not */
-			entry->changes_after_visit = entry->leftover_retry
-				? -1 : db->changes;
-			entry->leftover_pending = false;
-			entry->leftover_retry = false;
+			memset(((char *) t) + sizeof(Oid), 0, sizeof(DbTrack) - sizeof(Oid));
+			t->changes = -1;
+			t->first_changes = -1;
 		}
-		memcpy(&db->entry, entry, sizeof(AlDatabaseEntry));
+		t->present = true;
+		t->datallowconn = pgdb->datallowconn;
+		t->datistemplate = pgdb->datistemplate;
+		t->datfrozenxid = pgdb->datfrozenxid;
+		t->datminmxid = pgdb->datminmxid;
+		if (noids == maxoids)
+		{
+			MemoryContext cxt = MemoryContextSwitchTo(resultcxt);
+
+			maxoids *= 2;
+			oids = repalloc(oids, sizeof(Oid) * maxoids);
+			MemoryContextSwitchTo(cxt);
+		}
+		oids[noids++] = pgdb->oid;
 	}
-	LWLockRelease(AlShared->lock);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(resultcxt);
+
+	/*
+	 * The shared catalogs are tracked as a database of their own, whose
+	 * statistics are kept under InvalidOid; their due tables go to a host
+	 * database (judge_databases), whose workers take them.
+	 */
+	{
+		Oid			shared = InvalidOid;
+		bool		found;
+
+		t = hash_search(Tracked, &shared, HASH_ENTER, &found);
+		if (!found)
+		{
+			memset(((char *) t) + sizeof(Oid), 0, sizeof(DbTrack) - sizeof(Oid));
+			t->changes = -1;
+			t->first_changes = -1;
+		}
+		t->present = true;
+	}
+
+	/* forget what is gone, here and in shared memory */
+	shared_host = InvalidOid;
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
+	{
+		if (!t->present)
+			(void) hash_search(Tracked, &t->dboid, HASH_REMOVE, NULL);
+		else if (OidIsValid(t->dboid) && t->datallowconn)
+		{
+			DbTrack    *host = OidIsValid(shared_host)
+				? hash_search(Tracked, &shared_host, HASH_FIND, NULL) : NULL;
+
+			/* the lowest OID that takes connections, a template last */
+			if (host == NULL ||
+				(host->datistemplate && !t->datistemplate) ||
+				(host->datistemplate == t->datistemplate &&
+				 t->dboid < host->dboid))
+				shared_host = t->dboid;
+		}
+	}
+	qsort(oids, noids, sizeof(Oid), oid_cmp);
+	full = dbstate_sync(oids, noids, now, &budget);
+	forget_pending = (budget == 0);
+	database_list_read_at = now;
+
+	if (full && !history_full_warned)
+		ereport(WARNING,
+				(errmsg("pg_autolauncher cannot track more than %d databases",
+						al_max_databases),
+				 errdetail("Some databases get no worker except to prevent wraparound."),
+				 errhint("Raise pg_autolauncher.max_databases and restart the server.")));
+	history_full_warned = full;
 }
 
 /*
- * estimate_work
- *		Walk the shared pgstats hash once, adding up each database's work.
- *
- * This reads the entries as pgstat_build_snapshot() does: under the hash
- * partition's shared lock, each entry's own lock held only to copy its
- * four counters.  Shared catalogs (database 0) are left to the safety
- * visits, as are databases not in the estimates hash.
+ * Tuples inserted, updated or deleted in a database, or -1 if it has no
+ * statistics entry: read straight from the shared statistics hash, so that
+ * no local reference is kept.
  */
-static void
-estimate_work(HTAB *estimates, const AlVacuumSettings *settings)
+static int64
+database_changes(Oid dboid)
 {
-	dshash_seq_status hstat;
+	PgStat_HashKey key;
 	PgStatShared_HashEntry *p;
+	int64		total = -1;
 
-	dshash_seq_init(&hstat, pgStatLocal.shared_hash, false);
-	while ((p = dshash_seq_next(&hstat)) != NULL)
+	key.kind = PGSTAT_KIND_DATABASE;
+	key.dboid = dboid;
+	key.objoid = InvalidOid;
+	p = dshash_find(pgStatLocal.shared_hash, &key, false);
+	if (p == NULL)
+		return -1;
+	if (!p->dropped)
 	{
-		PgStatShared_Relation *shrel;
-		WorkEstimate *we;
-		AlTableEstimate est;
-		double		live,
-					dead,
-					ins,
-					mod;
+		PgStatShared_Database *shdb =
+		(PgStatShared_Database *) dsa_get_address(pgStatLocal.dsa, p->body);
 
-		if (p->key.kind != PGSTAT_KIND_RELATION || p->dropped ||
-			p->key.dboid == InvalidOid)
-			continue;
-		we = hash_search(estimates, &p->key.dboid, HASH_FIND, NULL);
-		if (we == NULL)
-			continue;
-
-		shrel = (PgStatShared_Relation *) dsa_get_address(pgStatLocal.dsa,
-														  p->body);
-		LWLockAcquire(&shrel->header.lock, LW_SHARED);
-		live = shrel->stats.n_live_tuples;
-		dead = shrel->stats.n_dead_tuples;
-		ins = shrel->stats.inserts_since_vacuum;
-		mod = shrel->stats.changes_since_analyze;
-		LWLockRelease(&shrel->header.lock);
-
-		al_estimate_table(settings, &we->floor, live, dead, ins, mod, &est);
-		if (est.over_threshold)
-		{
-			we->tables++;
-			we->score += est.ratio;
-		}
+		LWLockAcquire(&shdb->header.lock, LW_SHARED);
+		total = shdb->stats.n_tuples_inserted + shdb->stats.n_tuples_updated +
+			shdb->stats.n_tuples_deleted;
+		LWLockRelease(&shdb->header.lock);
 	}
-	dshash_seq_term(&hstat);
+	dshash_release_lock(pgStatLocal.shared_hash, p);
+	return total;
 }
 
-/*
- * classify_database
- *		Decide whether a database is due, and record why.
- */
+/* A database's floor: what its last scan found, or the lowest allowed. */
 static void
-classify_database(LauncherDatabase *db, const AlVacuumSettings *settings,
-				  TimestampTz now)
+database_floor(const AlDatabaseEntry *entry, bool have_entry, AlFloor *floor)
 {
-	AlDatabaseEntry *e = &db->entry;
-	int			new_work = Max(e->work_tables - e->leftover_tables, 0);
-	int			cap = al_max_workers_per_database;
-	bool		wraparound;
-
-	db->cand.dboid = db->dboid;
-	db->cand.datfrozenxid = db->datfrozenxid;
-	db->cand.datminmxid = db->datminmxid;
-	db->cand.xid_wraparound = al_xid_is_wraparound(db->datfrozenxid,
-												   settings->recent_xid,
-												   settings->freeze_max_age);
-	db->cand.multi_wraparound = al_multi_is_wraparound(db->datminmxid,
-													   settings->recent_multi,
-													   settings->multixact_freeze_max_age);
-	db->cand.workers = db->workers;
-	db->cand.score = e->work_score;
-	db->cand.last_dispatch_at = e->last_dispatch_at;
-	wraparound = db->cand.xid_wraparound || db->cand.multi_wraparound;
-
-	db->due = false;
-	db->reason_count = 0;
-	db->next_check_at = 0;
-
-	if (al_database_is_blocked(db->dboid))
-	{
-		db->reason = AL_REASON_BLOCKED;
-		return;
-	}
-
-	/*
-	 * Wraparound danger comes before everything but a DDL block: no failure
-	 * backoff holds it back, and it gets as many workers as core would send
-	 * it, every free one up to max_workers and max_workers_per_database.
-	 * Only three limits apply.  A database that no worker is in is
-	 * revisited at most every WRAPAROUND_REVISIT_MS: if something keeps its
-	 * vacuum from advancing datfrozenxid (an old snapshot, a prepared
-	 * transaction), redispatching at once would only spin.  A helper goes
-	 * only when every worker there is busy with a table, so helpers follow
-	 * the work rather than each other.  And once a worker there found
-	 * nothing left to take, no further helper is sent before the fruitless
-	 * holdoff ends.
-	 */
-	if (wraparound)
-	{
-		int			wrap_cap = (cap > 0)
-			? Min(cap, al_effective_max_workers()) : al_effective_max_workers();
-		TimestampTz due_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
-														 Min(al_naptime * 1000L,
-															 WRAPAROUND_REVISIT_MS));
-
-		db->reason = db->cand.xid_wraparound
-			? AL_REASON_XID_WRAPAROUND : AL_REASON_MULTI_WRAPAROUND;
-		if (db->workers >= wrap_cap ||
-			(db->workers > 0 &&
-			 (db->idle_workers > 0 || e->fruitless_until > now)))
-		{
-			db->reason = AL_REASON_WORKER_RUNNING;
-			db->reason_count = db->workers;
-		}
-		else if (db->workers == 0 && e->last_dispatch_at != 0 && due_at > now)
-		{
-			db->reason = AL_REASON_WRAPAROUND_WAIT;
-			db->next_check_at = due_at;
-		}
-		else
-			db->due = true;
-		return;
-	}
-
-	if (e->backoff_until > now)
-	{
-		db->reason = AL_REASON_BACKED_OFF;
-		db->reason_count = e->consecutive_failures;
-		db->next_check_at = e->backoff_until;
-		return;
-	}
-	if (cap > 0 && db->workers >= cap)
-	{
-		db->reason = AL_REASON_WORKER_RUNNING;
-		db->reason_count = db->workers;
-		return;
-	}
-
-	if (!db->datallowconn)
-	{
-		db->reason = AL_REASON_NOT_CONNECTABLE;
-		return;
-	}
-	if (db->changes < 0 || !db->has_entry)
-	{
-		db->reason = AL_REASON_NO_STATS;
-		return;
-	}
-
-	/*
-	 * A database with workers gets another only for more new work than
-	 * workers, and at most once per naptime: the estimate is not refreshed
-	 * while they work, so without that limit every worker that finds the
-	 * remaining tables taken would be replaced at once.
-	 */
-	if (db->workers > 0)
-	{
-		db->reason = AL_REASON_WORKER_RUNNING;
-		db->reason_count = db->workers;
-		db->due = (new_work > db->workers &&
-				   TimestampTzPlusMilliseconds(e->last_dispatch_at,
-											   al_naptime * 1000L) <= now);
-		return;
-	}
-
-	if (new_work > 0 && e->fruitless_until > now)
-	{
-		/*
-		 * The estimate sees work, but the last visits found none: it counts
-		 * tables that are not over their own thresholds.  Wait, so that a
-		 * busy database does not get a useless worker every pass.
-		 */
-		db->reason = AL_REASON_FRUITLESS_WAIT;
-		db->reason_count = e->fruitless_visits;
-		db->next_check_at = e->fruitless_until;
-	}
-	else if (new_work > 0)
-	{
-		db->reason = AL_REASON_NEW_WORK;
-		db->reason_count = new_work;
-		db->due = true;
-	}
-	else if (e->work_tables > 0 && db->changes != e->changes_after_visit)
-	{
-		TimestampTz retry_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
-														   al_naptime * 1000L);
-
-		/*
-		 * Work left over by the last visit, in a database that has changed
-		 * since: retry once a naptime has passed.  Leftovers in a database
-		 * that did not change (a table the worker cannot process, or one
-		 * the estimate wrongly counts, such as a TOAST table's analyze
-		 * counter) wait for the safety visit instead.
-		 */
-		db->reason_count = e->work_tables;
-		if (retry_at <= now)
-		{
-			db->reason = AL_REASON_LEFTOVER_RETRY;
-			db->due = true;
-		}
-		else
-		{
-			db->reason = AL_REASON_LEFTOVER_WAIT;
-			db->next_check_at = retry_at;
-		}
-	}
+	if (have_entry && entry->state == AL_DB_KNOWN)
+		*floor = entry->floor;
 	else
-	{
-		TimestampTz visit_at = TimestampTzPlusMilliseconds(e->last_dispatch_at,
-														   al_max_visit_interval * 1000L);
-
-		if (e->last_dispatch_at == 0 || visit_at <= now)
-		{
-			db->reason = AL_REASON_SAFETY_VISIT;
-			db->due = true;
-		}
-		else
-		{
-			db->reason = (e->work_tables > 0)
-				? AL_REASON_LEFTOVER_IDLE : AL_REASON_IDLE;
-			db->reason_count = e->work_tables;
-			db->next_check_at = visit_at;
-		}
-	}
-}
-
-/* comparator for qsort over pointers to LauncherDatabase */
-static int
-due_cmp(const void *a, const void *b)
-{
-	const LauncherDatabase *da = *(LauncherDatabase *const *) a;
-	const LauncherDatabase *db = *(LauncherDatabase *const *) b;
-
-	return al_compare_databases(&da->cand, &db->cand);
+		al_floor_init(floor);
 }
 
 /*
- * dispatch_due
- *		Fill free slots with the due databases, most urgent first.
+ * walk_databases
+ *		Walk the tables of the databases whose statistics moved by more than
+ *		their headroom, whose waiting table's time came, or that were not
+ *		walked for a while.
  *
- * active is the number of slots in use already.  A refused registration
- * (no free background worker slot) ends the pass with one LOG line, and
- * the next pass is moved no further than LAUNCH_RETRY_MS away.
+ * A table's dead, inserted and modified counters grow by at most its own
+ * inserts, updates and deletes, whose sum over the database is its
+ * counter: so while the counter grew by less than the least headroom of
+ * its tables, none of them can have crossed a threshold, and the walk is
+ * skipped.  A walk whose tables account for less than the counter grew by
+ * found a table the registry lacks: the database needs a discovery.
  */
 static void
-dispatch_due(LauncherDatabase *dbs, int ndbs, int active, TimestampTz now,
-			 TimestampTz *next_cycle_at)
+walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 {
-	LauncherDatabase **due;
-	int			ndue = 0;
+	HASH_SEQ_STATUS seq;
+	DbTrack    *t;
 
-	due = palloc(sizeof(LauncherDatabase *) * Max(ndbs, 1));
-	for (int i = 0; i < ndbs; i++)
-		if (dbs[i].due)
-			due[ndue++] = &dbs[i];
-	qsort(due, ndue, sizeof(LauncherDatabase *), due_cmp);
-
-	for (int i = 0; i < ndue && active < al_effective_max_workers(); i++)
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
 	{
-		LauncherDatabase *db = due[i];
-		uint64		generation;
-		int			slotno;
+		AlDatabaseEntry entry;
+		bool		have_entry;
+		AlFloor		floor;
+		AlWalkResult r;
+		int64		delta;
 
 		CHECK_FOR_INTERRUPTS();
-
-		slotno = al_reserve_slot(db->dboid, db->reason, &generation);
-		if (slotno == AL_RESERVE_BLOCKED)
-		{
-			db->reason = AL_REASON_BLOCKED;
+		t->has_queue = registry_queue(t->dboid, &t->queue, &t->best_score);
+		t->changes = database_changes(t->dboid);
+		if (t->changes < 0)
 			continue;
-		}
-		if (slotno < 0)
-			break;				/* request() took the last slots */
+		if (t->first_changes < 0)
+			t->first_changes = t->changes;
 
-		al_check_injected_launcher_error(AL_INJECT_LAUNCHER_DISPATCH);
+		/* a table released since the last walk, whose time came */
+		if (t->has_queue && t->queue.wake_at != 0 && t->queue.wake_at <= now)
+			t->next_event_at = now;
 
-		if (!al_register_worker(slotno, generation, db->dboid, MyProcPid))
+		delta = t->walked ? t->changes - t->walked_changes : t->changes;
+		if (t->walked && delta <= t->min_headroom &&
+			!(delta > 0 && TimestampDifferenceExceeds(t->last_walk_at, now,
+													   CHANGED_WALK_MS)) &&
+			!(t->next_event_at != 0 && t->next_event_at <= now) &&
+			!TimestampDifferenceExceeds(t->last_walk_at, now,
+										(int64) settings->naptime_s * 1000))
+			continue;
+
+		have_entry = dbstate_copy(t->dboid, &entry);
+		database_floor(&entry, have_entry, &floor);
+		registry_walk_database(t->dboid, settings, &floor, now, &r);
+
+		if (!t->walked ? (t->changes > 0 && r.tables == 0)
+			: (r.changes_known < delta))
+			t->needs_discovery = true;
+		t->walked = true;
+		t->walked_changes = t->changes;
+		t->min_headroom = r.min_headroom;
+		t->next_event_at = r.next_event_at;
+		t->last_walk_at = now;
+
+		/* what the walk queued */
+		t->has_queue = registry_queue(t->dboid, &t->queue, &t->best_score);
+	}
+}
+
+/*
+ * discover_tables
+ *		Walk the whole statistics hash for the tables of the databases that
+ *		need it, at most every DISCOVERY_MIN_MS and at most once per
+ *		DISCOVERY_COST_RATIO times its own cost.
+ */
+static void
+discover_tables(const AlVacuumSettings *settings, TimestampTz now)
+{
+	HASH_SEQ_STATUS seq;
+	DbTrack    *t;
+	Oid		   *oids;
+	AlFloor    *floors;
+	int			n = 0;
+	long		count = hash_get_num_entries(Tracked);
+	double		cpu_before;
+	int64		cost_ms;
+
+	if (now < next_discovery_at || count == 0)
+		return;
+	oids = palloc(sizeof(Oid) * count);
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
+		if (t->needs_discovery)
+			oids[n++] = t->dboid;
+	if (n == 0)
+		return;
+	qsort(oids, n, sizeof(Oid), oid_cmp);
+	floors = palloc(sizeof(AlFloor) * n);
+	for (int i = 0; i < n; i++)
+	{
+		AlDatabaseEntry entry;
+		bool		have_entry = dbstate_copy(oids[i], &entry);
+
+		database_floor(&entry, have_entry, &floors[i]);
+	}
+
+	cpu_before = cpu_seconds();
+	(void) registry_discover(oids, floors, n, settings, now);
+	al_count_statistics_walk();
+	cost_ms = (int64) ((cpu_seconds() - cpu_before) * 1000);
+	next_discovery_at = TimestampTzPlusMilliseconds(now,
+													Max(DISCOVERY_MIN_MS,
+														cost_ms * DISCOVERY_COST_RATIO));
+
+	for (int i = 0; i < n; i++)
+	{
+		t = hash_search(Tracked, &oids[i], HASH_FIND, NULL);
+		if (t != NULL)
 		{
-			long		retry_ms = Min(al_naptime * 1000L, LAUNCH_RETRY_MS);
+			t->needs_discovery = false;
+			/* walk it again at the next pass, with its new tables */
+			t->next_event_at = now;
+			/* and what the discovery queued goes to the judgement now */
+			t->has_queue = registry_queue(t->dboid, &t->queue, &t->best_score);
+		}
+	}
+}
 
-			ereport(LOG,
-					(errmsg("pg_autolauncher could not start a worker for database %u: no free background worker slot",
-							db->dboid),
-					 errhint("Raise max_worker_processes, or lower pg_autolauncher.max_workers. The launcher retries in %ld seconds.",
-							 retry_ms / 1000)));
-			*next_cycle_at = Max(*next_cycle_at,
-								 TimestampTzPlusMilliseconds(now, retry_ms));
+/*
+ * judge_databases
+ *		Gather each database's facts and have policy.c judge it.
+ */
+static PassDb *
+judge_databases(const AlVacuumSettings *settings, TimestampTz now, int *ndbs,
+				SlotCounts *counts)
+{
+	long		count = hash_get_num_entries(Tracked);
+	PassDb	   *dbs = palloc0(sizeof(PassDb) * Max(count, 1));
+	AlSlot	   *slots;
+	int			nslots;
+	HASH_SEQ_STATUS seq;
+	DbTrack    *t;
+	int			n = 0;
+	int			cap = (al_max_workers_per_database > 0)
+		? Min(al_max_workers_per_database, al_effective_max_workers())
+		: al_effective_max_workers();
+	AlTableDb	shared_queue;
+	double		shared_best = 0;
+
+	/* the slots, copied under the lock */
+	memset(counts, 0, sizeof(SlotCounts));
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	nslots = AlShared->nslots;
+	slots = palloc(sizeof(AlSlot) * nslots);
+	memcpy(slots, AlShared->slots, sizeof(AlSlot) * nslots);
+	LWLockRelease(AlShared->lock);
+	for (int i = 0; i < nslots; i++)
+	{
+		if (slots[i].state == AL_SLOT_FREE)
+			continue;
+		if (slots[i].kind == AL_VISIT_FAST)
+			counts->active_fast++;
+		else
+			counts->active_regular++;
+	}
+
+	/* the shared catalogs' due tables, which the host's workers take */
+	memset(&shared_queue, 0, sizeof(shared_queue));
+	{
+		Oid			shared = InvalidOid;
+
+		t = hash_search(Tracked, &shared, HASH_FIND, NULL);
+		if (t != NULL && t->has_queue)
+		{
+			shared_queue = t->queue;
+			shared_best = t->best_score;
+		}
+	}
+
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
+	{
+		PassDb	   *db = &dbs[n++];
+		AlDatabaseFacts *f = &db->facts;
+		AlDatabaseEntry entry;
+		bool		have_entry;
+		int			idle_fast;
+
+		db->track = t;
+		f->dboid = t->dboid;
+		if (!OidIsValid(t->dboid))
+			continue;			/* the shared catalogs: no worker of their own */
+		have_entry = dbstate_copy(t->dboid, &entry);
+		f->datallowconn = t->datallowconn;
+		f->datfrozenxid = t->datfrozenxid;
+		/* a worker's fresher reading, if it is younger */
+		if (have_entry && TransactionIdIsNormal(entry.datfrozenxid) &&
+			TransactionIdPrecedes(f->datfrozenxid, entry.datfrozenxid))
+			f->datfrozenxid = entry.datfrozenxid;
+		f->datminmxid = t->datminmxid;
+		f->has_stats = (t->changes >= 0);
+		f->known = have_entry && entry.state == AL_DB_KNOWN;
+		f->freeze_deadline = f->known ? entry.freeze_deadline
+			: InvalidTransactionId;
+		f->mxid_deadline = f->known ? entry.mxid_deadline : InvalidMultiXactId;
+		f->changed_since_scan = f->known
+			? t->changes > entry.changes_at_scan
+			: (t->first_changes >= 0 && t->changes > t->first_changes);
+		f->last_scan_at = !have_entry ? now
+			: (entry.last_scan_at != 0 ? entry.last_scan_at : entry.first_seen_at);
+		f->last_dispatch_at = have_entry ? entry.last_dispatch_at : 0;
+		f->backoff_until = have_entry ? entry.backoff_until : 0;
+		f->blocked = al_database_is_blocked(t->dboid);
+		if (t->has_queue)
+		{
+			f->due = t->queue.nqueue;
+			f->due_fast = t->queue.nqueue_fast;
+			f->due_wraparound = (t->queue.nqueue_wraparound > 0);
+			f->best_score = t->best_score;
+		}
+		if (t->dboid == shared_host)
+		{
+			f->due += shared_queue.nqueue;
+			f->due_fast += shared_queue.nqueue_fast;
+			f->due_wraparound |= (shared_queue.nqueue_wraparound > 0);
+			f->best_score = Max(f->best_score, shared_best);
+		}
+
+		/*
+		 * The workers there; those that hold no table (starting, scanning
+		 * or waiting) take the next due tables, a fast-lane one only fast
+		 * tables.
+		 */
+		idle_fast = 0;
+		for (int i = 0; i < nslots; i++)
+		{
+			bool		tableless;
+
+			if (slots[i].state == AL_SLOT_FREE || slots[i].dboid != t->dboid)
+				continue;
+			tableless = (slots[i].state == AL_SLOT_REQUESTED ||
+						 !OidIsValid(slots[i].relid));
+			f->workers++;
+			if (slots[i].kind == AL_VISIT_FAST)
+			{
+				f->fast_workers++;
+				idle_fast += tableless ? 1 : 0;
+			}
+			else if (tableless)
+				f->idle_workers++;
+		}
+		f->idle_workers += Min(idle_fast, f->due_fast);
+		db->wraparound =
+			al_xid_is_wraparound(f->datfrozenxid, settings->recent_xid,
+								 settings->freeze_max_age) ||
+			al_multi_is_wraparound(f->datminmxid, settings->recent_multi,
+								   settings->multixact_freeze_max_age);
+		al_database_verdict(settings, f, now, cap, &db->verdict);
+		if (db->verdict.wake_idle)
+			(void) al_wake_idle_workers(t->dboid);
+	}
+	*ndbs = n;
+	return dbs;
+}
+
+/* one worker to send, for the dispatch order */
+typedef struct Candidate
+{
+	AlDatabaseCandidate cand;
+	PassDb	   *db;
+} Candidate;
+
+static int
+candidate_cmp(const void *a, const void *b)
+{
+	return al_compare_candidates(&((const Candidate *) a)->cand,
+								 &((const Candidate *) b)->cand);
+}
+
+/* Reserve a slot and register a worker; false if no worker could start. */
+static bool
+send_worker(PassDb *db, AlVisitKind kind, TimestampTz now,
+			TimestampTz *next_cycle_at)
+{
+	uint64		generation;
+	int			slotno;
+
+	slotno = al_reserve_slot(db->facts.dboid, kind, false, &generation);
+	if (slotno == AL_RESERVE_BLOCKED)
+		return true;			/* not this one; the others may go */
+	if (slotno < 0)
+		return false;			/* request() took the last slots */
+
+	al_check_injected_launcher_error(AL_INJECT_LAUNCHER_DISPATCH);
+
+	if (!al_register_worker(slotno, generation, db->facts.dboid, MyProcPid))
+	{
+		long		retry_ms = Min(al_naptime * 1000L, LAUNCH_RETRY_MS);
+
+		ereport(LOG,
+				(errmsg("pg_autolauncher could not start a worker for database %u: no free background worker slot",
+						db->facts.dboid),
+				 errhint("Raise max_worker_processes, or lower pg_autolauncher.max_workers. The launcher retries in %ld seconds.",
+						 retry_ms / 1000)));
+		*next_cycle_at = Max(*next_cycle_at,
+							 TimestampTzPlusMilliseconds(now, retry_ms));
+		return false;
+	}
+	ereport(DEBUG1,
+			(errmsg_internal("pg_autolauncher dispatched a worker to database %u in slot %d: %s (%d due, %d fast, %d workers there, %d idle)",
+							 db->facts.dboid, slotno, al_visit_kind_name(kind),
+							 db->facts.due, db->facts.due_fast,
+							 db->facts.workers, db->facts.idle_workers)));
+	db->dispatched++;
+	return true;
+}
+
+/*
+ * dispatch
+ *		Fill the free regular slots, most urgent first; then the fast lane;
+ *		and if a database still waits for a slot, ask idle workers elsewhere
+ *		to give theirs up.
+ *
+ * A database that wants k workers enters the order k times, the i-th time
+ * as if it had i more workers already, so that a second worker in a busy
+ * database comes after the first everywhere else.
+ */
+static void
+dispatch(PassDb *dbs, int ndbs, SlotCounts *counts, TimestampTz now,
+		 TimestampTz *next_cycle_at)
+{
+	Candidate  *cands;
+	int			ncands = 0;
+	int			maxcands = 0;
+	int			free_regular = al_effective_max_workers() - counts->active_regular;
+	bool		starved = false;
+
+	for (int i = 0; i < ndbs; i++)
+		if (dbs[i].verdict.kind != AL_VISIT_NONE)
+			maxcands += dbs[i].verdict.wanted;
+	cands = palloc(sizeof(Candidate) * Max(maxcands, 1));
+	for (int i = 0; i < ndbs; i++)
+	{
+		PassDb	   *db = &dbs[i];
+
+		if (db->verdict.kind == AL_VISIT_NONE)
+			continue;
+		for (int k = 0; k < db->verdict.wanted; k++)
+		{
+			Candidate  *c = &cands[ncands++];
+
+			c->db = db;
+			c->cand.dboid = db->facts.dboid;
+			c->cand.kind = db->verdict.kind;
+			c->cand.datfrozenxid = db->facts.datfrozenxid;
+			c->cand.datminmxid = db->facts.datminmxid;
+			c->cand.workers = db->facts.workers + k;
+			c->cand.score = db->facts.best_score;
+			c->cand.last_dispatch_at = db->facts.last_dispatch_at;
+		}
+	}
+	qsort(cands, ncands, sizeof(Candidate), candidate_cmp);
+
+	for (int i = 0; i < ncands; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (free_regular <= 0)
+		{
+			starved = true;
 			break;
 		}
+		if (!send_worker(cands[i].db, cands[i].cand.kind, now, next_cycle_at))
+			break;
+		free_regular--;
+		counts->active_regular++;
+	}
 
-		ereport(DEBUG1,
-				(errmsg_internal("pg_autolauncher dispatched a worker to database %u in slot %d: %s",
-								 db->dboid, slotno,
-								 psprintf(al_reason_format(db->reason),
-										  db->reason_count))));
-		active++;
+	/*
+	 * The fast lane: every regular worker is busy, and a fast table waits
+	 * that no worker there, nor one just sent, will take, in a database
+	 * where no fast-lane worker is, and which is below its
+	 * max_workers_per_database, if one is set.
+	 */
+	while (counts->active_regular >= al_effective_max_workers() &&
+		   counts->active_fast < al_fast_lane_workers)
+	{
+		PassDb	   *best = NULL;
+
+		for (int i = 0; i < ndbs; i++)
+		{
+			AlDatabaseFacts *f = &dbs[i].facts;
+
+			/* fast tables that the workers there, and those just sent, leave */
+			if (f->due_fast - f->idle_workers - dbs[i].dispatched > 0 &&
+				f->fast_workers == 0 && !f->blocked &&
+				f->datallowconn && f->backoff_until <= now &&
+				(al_max_workers_per_database == 0 ||
+				 f->workers < al_max_workers_per_database) &&
+				(best == NULL || f->best_score > best->facts.best_score))
+				best = &dbs[i];
+		}
+		if (best == NULL ||
+			!send_worker(best, AL_VISIT_FAST, now, next_cycle_at))
+			break;
+		best->facts.fast_workers++;
+		counts->active_fast++;
+	}
+
+	if (starved)
+		(void) al_request_yields(InvalidOid);
+}
+
+/*
+ * publish_verdicts
+ *		Say, for autolauncher.databases, why each database did or did not
+ *		get a worker; only what changed is written.
+ */
+static void
+publish_verdicts(PassDb *dbs, int ndbs)
+{
+	for (int i = 0; i < ndbs; i++)
+	{
+		PassDb	   *db = &dbs[i];
+		AlDatabaseFacts *f = &db->facts;
+		AlReason	reason;
+		int			count = 0;
+		DbTrack    *t = db->track;
+
+		if (!OidIsValid(f->dboid))
+			continue;			/* the shared catalogs */
+		if (f->blocked)
+			reason = AL_REASON_BLOCKED;
+		else if (db->verdict.kind == AL_VISIT_XID_WRAP_SCAN)
+			reason = AL_REASON_XID_WRAPAROUND;
+		else if (db->verdict.kind == AL_VISIT_MULTI_WRAP_SCAN)
+			reason = AL_REASON_MULTI_WRAPAROUND;
+		else if (db->verdict.kind == AL_VISIT_DEADLINE_SCAN)
+			reason = AL_REASON_FREEZE_DEADLINE;
+		else if (db->verdict.kind == AL_VISIT_SAFETY_SCAN)
+			reason = AL_REASON_SAFETY_SCAN;
+		else if (db->wraparound && f->workers == 0)
+			reason = AL_REASON_WRAPAROUND_WAIT;
+		else if (f->backoff_until > GetCurrentTimestamp())
+		{
+			AlDatabaseEntry entry;
+
+			reason = AL_REASON_BACKED_OFF;
+			if (dbstate_copy(f->dboid, &entry))
+				count = entry.consecutive_failures;
+		}
+		else if (f->due > 0 && db->dispatched > 0)
+		{
+			reason = AL_REASON_DUE_TABLES;
+			count = f->due;
+		}
+		else if (f->workers > 0)
+		{
+			reason = AL_REASON_WORKING;
+			count = f->workers;
+		}
+		else if (f->due > 0)
+		{
+			reason = AL_REASON_NO_FREE_WORKER;
+			count = f->due;
+		}
+		else if (!f->datallowconn)
+			reason = AL_REASON_NOT_CONNECTABLE;
+		else if (!f->has_stats)
+			reason = AL_REASON_NO_STATS;
+		else
+			reason = AL_REASON_IDLE;
+
+		if (reason == t->reason && count == t->reason_count &&
+			f->due == t->due && db->verdict.next_check_at == t->next_check_at)
+			continue;
+		t->reason = reason;
+		t->reason_count = count;
+		t->due = f->due;
+		t->next_check_at = db->verdict.next_check_at;
+		dbstate_publish_verdict(f->dboid, reason, count, f->due,
+								db->verdict.next_check_at);
 	}
 }
 

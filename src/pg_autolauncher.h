@@ -3,19 +3,32 @@
  * pg_autolauncher.h
  *		Declarations shared by every part of pg_autolauncher.
  *
- * This header defines the shared-memory state (the slot array, the
- * per-database history table and the launcher's own counters), the GUC
- * variables, and the entry points each module offers to the others:
+ * This header defines the shared-memory state and the entry points each
+ * module offers to the others.  Each shared structure has one file that
+ * writes it:
  *
  *	pg_autolauncher.c	module init, GUCs, shared memory allocation
- *	src/slots.c			slot lifecycle (reserve, claim, release, reap)
+ *	src/slots.c			the slot array (slot lifecycle, cost balancing) and
+ *						the launcher's own counters
+ *	src/databases.c		per-database entries (AlDatabases)
+ *	src/registry.c		the table registry (AlTables, AlTableDbs): per-table
+ *						lifecycle and each database's queue of due tables
+ *	src/blocks.c		DDL blocks (AlShared->blocks)
+ *	src/statefile.c		what is known, saved across clean restarts
+ *
+ * and the processes and surfaces that use them:
+ *
  *	src/launcher.c		the launcher background worker
  *	src/worker.c		the per-database worker background worker
- *	src/policy.c		pure decision formulas (no I/O, no shared state)
+ *	src/policy.c		every scheduling decision (pure functions)
+ *	src/tables.c		reading a database's pg_class, for worker and view
  *	src/status.c		SQL-callable status and admin functions
- *	src/ddl.c			ProcessUtility hook: keeps workers out of the way of
- *						DROP/RENAME/SET TABLESPACE/CREATE ... TEMPLATE
- *	src/testing.c		fault injection, compiled only with AL_TESTING
+ *	src/ddl.c			ProcessUtility hook
+ *	src/testing.c		fault injection and policy unit tests (test builds)
+ *
+ * One LWLock, AlShared->lock, protects all of the shared state; every
+ * function that takes it holds it only to read or write a few entries.
+ * The design is in docs/scheduling.md and docs/design.md.
  *
  * IDENTIFICATION
  *	  src/pg_autolauncher.h
@@ -115,13 +128,16 @@ typedef struct AlSlot
 	AlSlotState state;
 	uint64		generation;		/* bumped every time the slot is reserved */
 	Oid			dboid;			/* database this slot serves */
+	AlVisitKind kind;			/* why it was sent: queue, fast lane, scan */
+	bool		manual;			/* reserved by autolauncher.request() */
 	pid_t		pid;			/* worker pid once RUNNING, else 0 */
+	Latch	   *latch;			/* its latch once RUNNING: work came */
+	bool		idle;			/* it waits for its database's queue */
+	bool		yield_requested;	/* another database needs the slot */
 	bool		handle_valid;	/* handle below has been stored */
 	AlWorkerHandle handle;
 	TimestampTz requested_at;
 	TimestampTz started_at;
-	bool		manual;			/* reserved by autolauncher.request() */
-	int			reason;			/* the launcher's AlReason for sending it */
 
 	/* current table, set while the worker holds it */
 	Oid			relid;
@@ -147,19 +163,8 @@ typedef struct AlSlot
 	volatile int cost_limit_applied;
 
 	int64		tables_done;
-	int			yields;			/* tables or steps this worker cancelled or
-								 * skipped: its visit left work behind */
 	bool		ddl_terminated; /* a DDL command asked it to exit */
 } AlSlot;
-
-/* What a worker's run on one table achieved (al_release_table). */
-typedef struct AlTableOutcome
-{
-	bool		vacuumed;		/* the table's vacuum completed */
-	bool		analyzed;		/* its analyze completed */
-	bool		cancelled;		/* a cancel stopped work that was due */
-	bool		skipped;		/* SKIP_LOCKED passed over it: it was locked */
-} AlTableOutcome;
 
 /* Where the launcher raises an injected error. */
 typedef enum AlInjectLauncher
@@ -193,25 +198,44 @@ typedef enum AlReason
 	AL_REASON_NONE = 0,			/* not looked at yet */
 	AL_REASON_XID_WRAPAROUND,	/* due: datfrozenxid too old */
 	AL_REASON_MULTI_WRAPAROUND, /* due: datminmxid too old */
-	AL_REASON_WRAPAROUND_WAIT,	/* in danger, visited less than 10s ago */
-	AL_REASON_NEW_WORK,			/* due: count tables newly over threshold */
-	AL_REASON_LEFTOVER_RETRY,	/* due: count tables left over, naptime passed */
-	AL_REASON_LEFTOVER_WAIT,	/* count tables left over, wait for naptime */
-	AL_REASON_LEFTOVER_IDLE,	/* count tables left over, no change since */
-	AL_REASON_SAFETY_VISIT,		/* due: not visited for max_visit_interval */
-	AL_REASON_IDLE,				/* no work estimated */
+	AL_REASON_FREEZE_DEADLINE,	/* due: a table's freeze deadline passed */
+	AL_REASON_WRAPAROUND_WAIT,	/* in danger, scanned less than 10s ago */
+	AL_REASON_DUE_TABLES,		/* due: count tables over threshold */
+	AL_REASON_NO_FREE_WORKER,	/* count tables due, no worker free */
+	AL_REASON_WORKING,			/* count workers take care of it */
+	AL_REASON_SAFETY_SCAN,		/* due: changed, not scanned for a while */
+	AL_REASON_IDLE,				/* no table over its thresholds */
 	AL_REASON_NO_STATS,			/* no activity recorded */
 	AL_REASON_NOT_CONNECTABLE,	/* datallowconn = false, not in danger */
 	AL_REASON_BACKED_OFF,		/* count failures in a row */
-	AL_REASON_BLOCKED,			/* a DDL command needs it */
-	AL_REASON_WORKER_RUNNING,	/* count workers there already suffice */
-	AL_REASON_FRUITLESS_WAIT	/* count visits in a row found nothing */
+	AL_REASON_BLOCKED			/* a DDL command needs it */
 } AlReason;
 
-/* Per-database history, kept in a shared hash keyed by database OID. */
+/*
+ * Database lifecycle (docs/scheduling.md), changed only by
+ * dbstate_transition() in databases.c:
+ *
+ *	 (none) --> NEW      the launcher finds it in pg_database
+ *	 NEW ----> KNOWN     a worker scanned its pg_class and published its
+ *						 floor and freeze deadline
+ *	 KNOWN --> NEW       the knowledge was lost (reloption DDL we could not
+ *						 read; a state file discarded after a crash)
+ *	 NEW, KNOWN -> DROPPED  it left pg_database; its tables are forgotten,
+ *						 a bounded number per pass, then the entry goes
+ */
+typedef enum AlDbState
+{
+	AL_DB_NEW = 0,
+	AL_DB_KNOWN,
+	AL_DB_DROPPED
+} AlDbState;
+
+/* Per-database history and knowledge, in a shared hash keyed by OID. */
 typedef struct AlDatabaseEntry
 {
 	Oid			dboid;			/* hash key */
+	AlDbState	state;
+
 	TimestampTz last_dispatch_at;
 	TimestampTz last_finished_at;
 	int64		dispatch_count;
@@ -221,37 +245,156 @@ typedef struct AlDatabaseEntry
 	int			consecutive_failures;
 	TimestampTz backoff_until;
 
-	/*
-	 * Visits in a row that found nothing to do, and no dispatch for the
-	 * estimate's sake before fruitless_until (al_fruitless_holdoff_ms).
-	 */
-	int			fruitless_visits;
-	TimestampTz fruitless_until;
-
-	/* the launcher's estimate, from the pgstats relation entries */
-	int64		scanned_changes;	/* database's pgstats modification counter
-									 * when the estimate was made */
-	int			work_tables;	/* tables estimated over threshold */
-	double		work_score;		/* sum of their ratios to threshold */
-	int			leftover_tables;	/* work_tables just after the last
-									 * successful visit: work it could
-									 * not do */
-	bool		leftover_pending;	/* a visit succeeded; measure leftover */
-	bool		leftover_retry; /* that visit yielded tables: retry its
-								 * leftover after a naptime, changed or not */
-	int64		changes_after_visit;	/* modification counter then,
-										 * including the visit's own writes */
-
-	AlThresholdFloor floor;		/* published by the workers */
-
-	/* the history of this database's tables (AlTableHistory.db_link) */
-	dlist_head	tables;
+	/* what the last scan learned (state KNOWN) */
+	AlFloor		floor;
+	TransactionId freeze_deadline;	/* earliest table deadline set by
+									 * reloptions, or InvalidTransactionId */
+	MultiXactId mxid_deadline;
+	TimestampTz first_seen_at;	/* when the launcher first saw it */
+	TimestampTz last_scan_at;	/* 0: never scanned */
+	int64		scan_count;		/* scans of its pg_class by workers */
+	int64		changes_at_scan;	/* its pgstats modification counter then */
+	TransactionId datfrozenxid; /* as a worker last read it */
 
 	/* the launcher's last verdict, for autolauncher.databases */
 	AlReason	reason;
 	int			reason_count;
+	int			due_tables;
 	TimestampTz next_check_at;
 } AlDatabaseEntry;
+
+/*
+ * Table lifecycle (docs/scheduling.md), changed only by
+ * tablestate_transition() in registry.c:
+ *
+ *	 (none) ---> UNKNOWN   a statistics entry the registry did not have
+ *	 UNKNOWN --> IDLE      a worker read its pg_class row and reloptions
+ *	 UNKNOWN, IDLE --> DUE its counters pass its thresholds (the floor's,
+ *						   for an unknown table)
+ *	 DUE ------> IDLE      no longer over (someone else vacuumed it)
+ *	 DUE ------> RUNNING   a worker claimed it
+ *	 RUNNING --> WAITING   the worker is done (revisit time), or it was
+ *						   skipped, cancelled or failed, or the worker died
+ *						   (retry time)
+ *	 WAITING --> IDLE      its time came
+ *	 IDLE, DUE, WAITING, RUNNING --> UNKNOWN  its reloptions changed
+ *	 any ------> (gone)    dropped, or evicted when the registry is full
+ */
+typedef enum AlTableState
+{
+	AL_TABLE_UNKNOWN = 0,
+	AL_TABLE_IDLE,
+	AL_TABLE_DUE,
+	AL_TABLE_RUNNING,
+	AL_TABLE_WAITING
+} AlTableState;
+
+#define AL_TABLE_NSTATES	5
+
+/* What is due, for a table in its database's queue. */
+#define AL_DUE_VACUUM		0x01
+#define AL_DUE_ANALYZE		0x02
+#define AL_DUE_WRAPAROUND	0x04
+#define AL_DUE_VERIFY		0x08	/* judged with the floor */
+#define AL_DUE_FAST			0x10	/* may go to the fast lane */
+
+typedef struct AlTableKey
+{
+	Oid			dboid;
+	Oid			relid;
+} AlTableKey;
+
+/* What a worker read of a table in pg_class. */
+typedef struct AlTableInfo
+{
+	char		relkind;
+	char		relpersistence; /* a temporary table is never ours */
+	AlTableOpts opts;			/* its own reloptions, or its TOAST parent's */
+	float4		reltuples;
+	BlockNumber relpages;
+	TransactionId relfrozenxid;
+	MultiXactId relminmxid;
+} AlTableInfo;
+
+/* A table in the registry, keyed by database and table OID. */
+typedef struct AlTableEntry
+{
+	AlTableKey	key;			/* hash key */
+	AlTableState state;
+	uint8		due_flags;		/* AL_DUE_*, while DUE or RUNNING */
+	int16		retries;		/* skips, cancels or failures in a row */
+	AlTableInfo info;			/* valid unless UNKNOWN */
+	int64		changes_seen;	/* its inserts + updates + deletes in pgstats
+								 * when the launcher last looked */
+	float4		score;			/* urgency, while DUE */
+	TimestampTz not_before;		/* WAITING until then */
+	int			holder_slot;	/* while RUNNING */
+	uint64		holder_generation;
+
+	/* what pg_autolauncher did to it */
+	TimestampTz last_vacuum;
+	TimestampTz last_analyze;
+	int32		last_vacuum_ms; /* -1: never */
+	int32		last_analyze_ms;
+	int64		vacuum_count;
+	int64		analyze_count;
+
+	dlist_node	db_link;		/* AlTableDb.tables */
+	dlist_node	queue_link;		/* AlTableDb.queue, while DUE */
+	dlist_node	lru_link;		/* AlShared->table_lru */
+} AlTableEntry;
+
+/* One database's tables in the registry, and its queue of due tables. */
+typedef struct AlTableDb
+{
+	Oid			dboid;			/* hash key */
+	dlist_head	tables;
+	dlist_head	queue;			/* DUE tables */
+	int			ntables;
+	int			nqueue;
+	int			nqueue_fast;
+	int			nqueue_wraparound;
+	TimestampTz wake_at;		/* the earliest revisit or retry time of the
+								 * tables released since the launcher last
+								 * walked them; 0: none */
+} AlTableDb;
+
+/* What a worker reports of its run on a table (registry_release). */
+typedef struct AlRunReport
+{
+	bool		vacuumed;		/* the table's vacuum completed */
+	bool		analyzed;		/* its analyze completed */
+	bool		cancelled;		/* a cancel stopped work that was due */
+	bool		skipped;		/* SKIP_LOCKED passed over it: it was locked */
+	bool		failed;			/* another error */
+	int32		vacuum_ms;		/* how long its vacuum took, if it ran */
+	int32		analyze_ms;		/* how long its analyze took, if it ran */
+	bool		info_valid;		/* info below was read after the run */
+	AlTableInfo info;
+} AlRunReport;
+
+/* A table a worker claimed from its queue (registry_claim_next). */
+typedef struct AlClaim
+{
+	Oid			dboid;			/* its registry database: InvalidOid for a
+								 * shared catalog */
+	Oid			relid;
+	uint8		due_flags;
+	TimestampTz last_analyze;	/* for the ANALYZE ration */
+	int32		last_analyze_ms;
+} AlClaim;
+
+/* What a walk of one database's tables found (registry_walk_database). */
+typedef struct AlWalkResult
+{
+	int64		changes_known;	/* inserts + updates + deletes since the last
+								 * walk, over the tables the registry has */
+	double		min_headroom;	/* the least any waiting-free table can take
+								 * before a threshold can be crossed */
+	TimestampTz next_event_at;	/* when a waiting table's time comes; 0 */
+	int			tables;
+	int			gone;			/* tables found dropped, forgotten */
+} AlWalkResult;
 
 /*
  * A database that a DDL command (DROP, RENAME, SET TABLESPACE, or CREATE
@@ -273,11 +416,14 @@ typedef struct AlBlock
 
 typedef struct AlSharedState
 {
-	LWLock	   *lock;			/* protects everything below */
+	LWLock	   *lock;			/* protects everything below, and the hashes */
 
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch; /* set by workers and request() */
 	AlLauncherState launcher_state;
+	bool		knowledge_loaded;	/* the state file was read (or not) */
+	uint64		catalog_generation; /* bumped by database DDL: pg_database
+									 * must be read again */
 
 	int64		cycles;
 	int64		workers_launched;
@@ -289,6 +435,7 @@ typedef struct AlSharedState
 	int64		tables_analyzed;
 	int64		tables_cancelled;	/* yielded to a lock waiter or cancelled */
 	int64		tables_skipped; /* passed over by SKIP_LOCKED */
+	int64		statistics_walks;	/* full walks of the pgstats hash */
 	TimestampTz last_cycle_at;
 	TimestampTz next_cycle_at;
 
@@ -302,7 +449,7 @@ typedef struct AlSharedState
 
 	AlBlock		blocks[AL_MAX_BLOCKS];
 
-	/* table history entries, least recently used first */
+	/* registry entries, least recently used first */
 	dlist_head	table_lru;
 
 	/*
@@ -317,53 +464,31 @@ typedef struct AlSharedState
 	AlSlot		slots[FLEXIBLE_ARRAY_MEMBER];
 } AlSharedState;
 
-/*
- * When pg_autolauncher last vacuumed and analyzed a table.  PostgreSQL
- * records our runs as manual ones (last_vacuum, not last_autovacuum), so
- * we keep our own record, in a shared hash of pg_autolauncher.
- * max_tracked_tables entries; when it is full the entry least recently
- * used by a worker makes room.  Each entry is on the LRU list and on its
- * database's list, so eviction and forgetting a dropped database cost
- * what they remove, not a scan of the hash.
- */
-typedef struct AlTableKey
-{
-	Oid			dboid;
-	Oid			relid;
-} AlTableKey;
-
-typedef struct AlTableHistory
-{
-	AlTableKey	key;			/* hash key */
-	TimestampTz last_vacuum;
-	TimestampTz last_analyze;
-	int64		vacuum_count;
-	int64		analyze_count;
-	dlist_node	lru_link;		/* AlShared->table_lru */
-	dlist_node	db_link;		/* AlDatabaseEntry.tables */
-} AlTableHistory;
-
 /* GUCs (pg_autolauncher.c) */
 extern bool al_enabled;
 extern int	al_worker_slots;
 extern int	al_max_workers;
+extern int	al_fast_lane_workers;
 extern int	al_naptime;
 extern int	al_max_databases;
 extern int	al_check_interval;
 extern int	al_max_visit_interval;
 extern int	al_max_workers_per_database;
 extern int	al_max_tracked_tables;
+extern double al_launcher_cpu_limit;
 
 /* shared state (pg_autolauncher.c) */
 extern AlSharedState *AlShared;
 extern HTAB *AlDatabases;
 extern HTAB *AlTables;
+extern HTAB *AlTableDbs;
 
 extern void al_require_shared_state(void);
 extern int	al_effective_max_workers(void);
 
 /* slots.c */
-extern int	al_reserve_slot(Oid dboid, int reason, uint64 *generation);
+extern int	al_reserve_slot(Oid dboid, AlVisitKind kind, bool manual,
+							uint64 *generation);
 extern bool al_register_worker(int slotno, uint64 generation, Oid dboid,
 							   pid_t notify_pid);
 extern bool al_slot_is_requested(int slotno, uint64 generation);
@@ -374,27 +499,119 @@ extern int	al_count_active_slots(void);
 extern bool al_claim_table(int slotno, Oid dboid, Oid relid, bool shared,
 						   const char *relname);
 extern void al_set_table_action(int slotno, AlAction action, bool wraparound);
-extern void al_release_table(int slotno, const AlTableOutcome *outcome);
-extern void al_note_yield(int slotno);
+extern void al_release_table(int slotno, const AlRunReport *report);
+extern void al_set_idle(int slotno, bool idle);
+extern bool al_yield_requested(int slotno);
+extern int	al_wake_idle_workers(Oid dboid);
+extern int	al_request_yields(Oid dboid);
 extern int	al_cost_begin_table(int slotno, bool dobalance, double delay,
 								int limit_base, int budget_limit,
 								double budget_delay);
 extern int	al_cost_take_allowed(int slotno);
 extern void al_cost_rebalance(int budget_limit, double budget_delay);
-extern AlDatabaseEntry *al_database_entry(Oid dboid, bool create);
-extern bool al_table_history(Oid dboid, Oid relid, AlTableHistory *history);
-extern bool al_forget_database(Oid dboid, int *budget);
-extern bool al_database_is_blocked(Oid dboid);
-extern bool al_block_database(Oid dboid);
-extern void al_unblock_database(Oid dboid);
 extern int	al_terminate_database_workers(Oid dboid,
 										  AlWorkerHandle *handles);
 extern bool al_injected_worker_error(Oid dboid);
 extern bool al_take_injected_worker_wait(Oid dboid);
 extern bool al_wake_launcher(void);
-extern void al_publish_threshold_floor(Oid dboid, const AlThresholdFloor *floor);
-extern const char *al_reason_format(AlReason reason);
+extern void al_bump_catalog_generation(void);
+extern void al_count_statistics_walk(void);
 extern void al_check_injected_launcher_error(AlInjectLauncher where);
+
+/* databases.c */
+extern AlDatabaseEntry *dbstate_entry_locked(Oid dboid, bool create);
+extern bool dbstate_copy(Oid dboid, AlDatabaseEntry *copy);
+extern bool dbstate_sync(const Oid *dboids, int ndbs, TimestampTz now,
+						 int *budget);
+extern void dbstate_note_dispatch_locked(Oid dboid, TimestampTz now);
+extern void dbstate_note_worker_end_locked(Oid dboid, int how,
+										   TimestampTz now);
+extern void dbstate_publish_scan(Oid dboid, const AlFloor *floor,
+								 TransactionId freeze_deadline,
+								 MultiXactId mxid_deadline,
+								 int64 changes, TimestampTz now);
+extern void dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid);
+extern void dbstate_lower_floor(Oid dboid);
+extern void dbstate_inherit(Oid dboid, Oid template_dboid);
+extern void dbstate_publish_verdict(Oid dboid, AlReason reason, int count,
+									int due_tables, TimestampTz next_check_at);
+extern const char *dbstate_state_name(AlDbState state);
+extern const char *al_reason_format(AlReason reason);
+
+/* how a worker's visit ended, for dbstate_note_worker_end_locked() */
+#define AL_WORKER_FINISHED			0
+#define AL_WORKER_FAILED			1
+#define AL_WORKER_DDL_TERMINATED	2
+
+/* registry.c */
+extern void registry_walk_database(Oid dboid, const AlVacuumSettings *settings,
+								   const AlFloor *floor, TimestampTz now,
+								   AlWalkResult *result);
+extern int	registry_discover(const Oid *dboids, const AlFloor *floors,
+							  int ndbs, const AlVacuumSettings *settings,
+							  TimestampTz now);
+extern bool registry_forget_database_locked(Oid dboid, int *budget);
+extern void registry_release_holder_locked(int slotno, uint64 generation,
+										   TimestampTz now);
+extern bool registry_queue(Oid dboid, AlTableDb *copy, double *best_score);
+extern bool registry_publish_scan(Oid dboid, Oid relid,
+								  const AlTableInfo *info,
+								  const AlTableInput *input,
+								  const AlVacuumSettings *settings,
+								  TimestampTz now, bool end_waits);
+extern bool registry_claim_next(Oid dboid, int slotno, uint64 generation,
+								bool fast_only, AlClaim *claim);
+extern void registry_release(Oid dboid, Oid relid, int slotno,
+							 uint64 generation, const AlRunReport *report,
+							 const AlVacuumSettings *settings,
+							 TimestampTz now);
+extern bool registry_lookup(Oid dboid, Oid relid, AlTableEntry *copy);
+extern void registry_mark_unknown(Oid dboid, Oid relid);
+extern int	registry_count(void);
+extern const char *tablestate_name(AlTableState state);
+
+/* blocks.c */
+extern bool al_database_is_blocked(Oid dboid);
+extern bool al_database_is_blocked_locked(Oid dboid);
+extern bool al_block_database(Oid dboid);
+extern void al_unblock_database(Oid dboid);
+extern void al_inject_stale_block(Oid dboid);
+
+/* What the state file keeps of a database (statefile.c). */
+typedef struct AlDbRecord
+{
+	Oid			dboid;
+	AlDbState	state;
+	AlFloor		floor;
+	TransactionId freeze_deadline;
+	MultiXactId mxid_deadline;
+	TimestampTz last_scan_at;
+	int64		changes_at_scan;
+	TransactionId datfrozenxid;
+} AlDbRecord;
+
+/* What the state file keeps of a table. */
+typedef struct AlTableRecord
+{
+	AlTableKey	key;
+	AlTableInfo info;			/* relkind '\0': unknown */
+	TimestampTz last_vacuum;
+	TimestampTz last_analyze;
+	int32		last_vacuum_ms;
+	int32		last_analyze_ms;
+	int64		vacuum_count;
+	int64		analyze_count;
+} AlTableRecord;
+
+/* statefile.c */
+extern void statefile_load(void);
+extern void statefile_save(void);
+
+/* saving and restoring (databases.c, registry.c) */
+extern AlDbRecord *dbstate_records(int *count);
+extern void dbstate_restore(const AlDbRecord *records, int count);
+extern AlTableRecord *registry_records(int *count);
+extern void registry_restore(const AlTableRecord *records, int count);
 
 /* tables.c */
 typedef void (*AlTableCallback) (Form_pg_class classForm,
@@ -406,12 +623,16 @@ extern void al_fill_table_input(AlTableInput *input, Form_pg_class classForm,
 								const AutoVacOpts *opts);
 extern HTAB *al_scan_tables(TupleDesc pg_class_desc, AlTableCallback cb,
 							void *arg);
+extern HTAB *al_toast_parents(TupleDesc pg_class_desc);
 
 /* ddl.c */
 extern void al_install_utility_hook(void);
+
+/* names of states, for the views (slots.c) */
 extern const char *al_slot_state_name(AlSlotState state);
 extern const char *al_action_name(AlAction action);
 extern const char *al_launcher_state_name(AlLauncherState state);
+extern const char *al_visit_kind_name(AlVisitKind kind);
 
 /* launcher.c / worker.c entry points, called by the postmaster */
 extern PGDLLEXPORT void pg_autolauncher_launcher_main(Datum main_arg);

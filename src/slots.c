@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * slots.c
- *		The worker slot array: every state transition of a slot.
+ *		The worker slot array: every state transition of a slot, the cost
+ *		balancing of the workers in it, and the launcher's counters.
  *
  * The slot array (AlShared->slots, sized by pg_autolauncher.worker_slots)
  * is how the launcher and autolauncher.request() hand a database to a
@@ -22,8 +23,13 @@
  * re-checks the slot's generation, so a late process can never act on a
  * slot that has been recycled meanwhile.
  *
- * The per-database history hash (AlDatabases) is protected by the same
- * lock and updated here as dispatches succeed and workers end.
+ * A slot's end is reported to databases.c (history, backoff) and, if its
+ * worker held a table, to registry.c (the table waits for its retry),
+ * under the same lock.  This file also keeps the launcher's and workers'
+ * counters of autolauncher.status, and the plumbing of lingering workers:
+ * a worker waiting for its queue marks itself idle, the launcher wakes it
+ * when work comes, or asks it to yield when another database needs the
+ * slot.
  *
  * IDENTIFICATION
  *	  src/slots.c
@@ -47,63 +53,19 @@
 #include "pg_autolauncher.h"
 #include "policy.h"
 
-/* How a worker's visit ended, for note_worker_end_locked(). */
-typedef enum WorkerEnd
-{
-	WORKER_FINISHED,			/* it processed its database to the end */
-	WORKER_FAILED,				/* an error, a termination, no connection */
-	WORKER_DDL_TERMINATED		/* a DROP/ALTER/CREATE DATABASE ended it */
-} WorkerEnd;
-
 /* How long a worker starting a table waits for others to take a lower share. */
 #define COST_ACK_TIMEOUT_MS		100
 
 static void free_slot_locked(AlSlot *slot);
-static void note_worker_end_locked(AlSlot *slot, WorkerEnd how,
-								   TimestampTz now);
-static bool database_is_blocked_locked(Oid dboid);
-static void record_table_run_locked(Oid dboid, Oid relid,
-									const AlTableOutcome *outcome);
-static void forget_table_locked(AlTableHistory *h);
+static void note_worker_end_locked(AlSlot *slot, int how, TimestampTz now);
 static void balance_costs_locked(void);
 static void cost_deactivate_locked(AlSlot *slot);
-
-/*
- * al_database_entry
- *		Find, or with create=true make, a database's history entry.
- *
- * The caller holds AlShared->lock, exclusively if create is true.  Returns
- * NULL if the entry does not exist and cannot be created because
- * pg_autolauncher.max_databases entries are in use.
- */
-AlDatabaseEntry *
-al_database_entry(Oid dboid, bool create)
-{
-	AlDatabaseEntry *entry;
-	bool		found;
-
-	entry = hash_search(AlDatabases, &dboid, HASH_FIND, NULL);
-	if (entry != NULL || !create)
-		return entry;
-
-	if (hash_get_num_entries(AlDatabases) >= al_max_databases)
-		return NULL;
-
-	entry = hash_search(AlDatabases, &dboid, HASH_ENTER_NULL, &found);
-	if (entry != NULL && !found)
-	{
-		memset(entry, 0, sizeof(AlDatabaseEntry));
-		entry->dboid = dboid;
-		dlist_init(&entry->tables);
-	}
-	return entry;
-}
 
 /*
  * al_reserve_slot
  *		FREE -> REQUESTED: take a free slot for a worker in dboid.
  *
- * reason is the launcher's AlReason for the dispatch, AL_REASON_NONE for
+ * kind is what the worker is to do there; manual is true for
  * autolauncher.request().
  *
  * Returns the slot number and its new generation; AL_RESERVE_NO_SLOT when
@@ -113,12 +75,12 @@ al_database_entry(Oid dboid, bool create)
  * its DDL has started.  The caller must follow up with al_register_worker().
  */
 int
-al_reserve_slot(Oid dboid, int reason, uint64 *generation)
+al_reserve_slot(Oid dboid, AlVisitKind kind, bool manual, uint64 *generation)
 {
 	int			slotno = AL_RESERVE_NO_SLOT;
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	if (database_is_blocked_locked(dboid))
+	if (al_database_is_blocked_locked(dboid))
 	{
 		LWLockRelease(AlShared->lock);
 		return AL_RESERVE_BLOCKED;
@@ -136,8 +98,8 @@ al_reserve_slot(Oid dboid, int reason, uint64 *generation)
 		slot->generation = gen;
 		slot->state = AL_SLOT_REQUESTED;
 		slot->dboid = dboid;
-		slot->manual = (reason == AL_REASON_NONE);
-		slot->reason = reason;
+		slot->kind = kind;
+		slot->manual = manual;
 		slot->requested_at = GetCurrentTimestamp();
 
 		*generation = gen;
@@ -164,7 +126,6 @@ al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
 	BackgroundWorkerHandle *handle;
 	AlWorkerArgs args;
 	AlSlot	   *slot = &AlShared->slots[slotno];
-	AlDatabaseEntry *entry;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
@@ -202,12 +163,7 @@ al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
 	 */
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	AlShared->workers_launched++;
-	entry = al_database_entry(dboid, true);
-	if (entry != NULL)
-	{
-		entry->last_dispatch_at = GetCurrentTimestamp();
-		entry->dispatch_count++;
-	}
+	dbstate_note_dispatch_locked(dboid, GetCurrentTimestamp());
 	if (slot->generation == generation && slot->state != AL_SLOT_FREE)
 	{
 		memcpy(&slot->handle, handle, sizeof(AlWorkerHandle));
@@ -253,6 +209,7 @@ al_claim_slot(int slotno, uint64 generation)
 	{
 		slot->state = AL_SLOT_RUNNING;
 		slot->pid = MyProcPid;
+		slot->latch = MyLatch;
 		slot->started_at = GetCurrentTimestamp();
 		claimed = true;
 	}
@@ -285,9 +242,9 @@ al_release_slot(int slotno, uint64 generation, bool completed)
 	{
 		cost_deactivate_locked(slot);
 		note_worker_end_locked(slot,
-							   completed ? WORKER_FINISHED :
-							   slot->ddl_terminated ? WORKER_DDL_TERMINATED :
-							   WORKER_FAILED,
+							   completed ? AL_WORKER_FINISHED :
+							   slot->ddl_terminated ? AL_WORKER_DDL_TERMINATED :
+							   AL_WORKER_FAILED,
 							   GetCurrentTimestamp());
 		free_slot_locked(slot);
 	}
@@ -370,7 +327,8 @@ al_reap_slots(int *nlost)
 				if (copy.handle_valid)
 					note_worker_end_locked(slot,
 										   slot->ddl_terminated ?
-										   WORKER_DDL_TERMINATED : WORKER_FAILED,
+										   AL_WORKER_DDL_TERMINATED :
+										   AL_WORKER_FAILED,
 										   now);
 				else
 					AlShared->launch_failures++;
@@ -389,188 +347,28 @@ al_reap_slots(int *nlost)
 }
 
 /*
- * Account for a worker that ended in the global counters and its
- * database's history.  A failure starts or extends the database's
- * backoff; a success ends it; a worker that a DDL command ended did not
- * fail, and changes neither.  A visit that left work behind (a table or
- * step cancelled, a table skipped) asks for a retry.  Caller holds the
- * lock exclusively.
+ * Account for a worker that ended: in the counters, in its database's
+ * history (databases.c), and, if it held a table, in the registry: the table
+ * waits for its retry.  Caller holds the lock exclusively.
  */
 static void
-note_worker_end_locked(AlSlot *slot, WorkerEnd how, TimestampTz now)
+note_worker_end_locked(AlSlot *slot, int how, TimestampTz now)
 {
-	AlDatabaseEntry *entry = al_database_entry(slot->dboid, false);
-
 	switch (how)
 	{
-		case WORKER_FINISHED:
+		case AL_WORKER_FINISHED:
 			AlShared->workers_finished++;
 			break;
-		case WORKER_FAILED:
+		case AL_WORKER_FAILED:
 			AlShared->worker_failures++;
 			break;
-		case WORKER_DDL_TERMINATED:
+		case AL_WORKER_DDL_TERMINATED:
 			AlShared->workers_ddl_terminated++;
 			break;
 	}
-
-	if (entry == NULL)
-		return;
-	entry->last_finished_at = now;
-	if (slot->yields > 0)
-		entry->leftover_retry = true;
-	if (how == WORKER_FINISHED)
-	{
-		entry->leftover_pending = true;
-		entry->consecutive_failures = 0;
-		entry->backoff_until = 0;
-		if (slot->tables_done > 0 || slot->yields > 0)
-		{
-			entry->fruitless_visits = 0;
-			entry->fruitless_until = 0;
-		}
-		else if (slot->reason == AL_REASON_NEW_WORK ||
-				 slot->reason == AL_REASON_LEFTOVER_RETRY ||
-				 slot->reason == AL_REASON_XID_WRAPAROUND ||
-				 slot->reason == AL_REASON_MULTI_WRAPAROUND)
-		{
-			/*
-			 * Sent because the estimate or wraparound said there was work,
-			 * and it found none: hold off the next such dispatch (a safety
-			 * visit is expected to find nothing, and does not count).
-			 */
-			entry->fruitless_visits++;
-			entry->fruitless_until =
-				TimestampTzPlusMilliseconds(now,
-											al_fruitless_holdoff_ms(al_naptime,
-																	al_max_visit_interval,
-																	entry->fruitless_visits));
-		}
-	}
-	else if (how == WORKER_FAILED)
-	{
-		entry->failure_count++;
-		entry->consecutive_failures++;
-		entry->backoff_until =
-			TimestampTzPlusMilliseconds(now,
-										al_failure_backoff_ms(al_naptime,
-															  entry->consecutive_failures));
-	}
-}
-
-/*
- * Record what a run did to a table in its history entry.  A new entry
- * takes the place of the least recently used one when the hash is full.
- * A table of a database without a history entry (over max_databases) is
- * not recorded.  Caller holds the lock exclusively.
- */
-static void
-record_table_run_locked(Oid dboid, Oid relid, const AlTableOutcome *outcome)
-{
-	AlTableKey	key;
-	AlTableHistory *h;
-	TimestampTz now = GetCurrentTimestamp();
-
-	memset(&key, 0, sizeof(key));
-	key.dboid = dboid;
-	key.relid = relid;
-
-	h = hash_search(AlTables, &key, HASH_FIND, NULL);
-	if (h != NULL)
-		dlist_move_tail(&AlShared->table_lru, &h->lru_link);
-	else
-	{
-		AlDatabaseEntry *db = al_database_entry(dboid, false);
-		bool		found;
-
-		if (db == NULL)
-			return;
-		if (hash_get_num_entries(AlTables) >= al_max_tracked_tables &&
-			!dlist_is_empty(&AlShared->table_lru))
-			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
-			forget_table_locked(dlist_head_element(AlTableHistory, lru_link,
-												   &AlShared->table_lru));
-		h = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
-		if (h == NULL)
-			return;
-		memset(((char *) h) + sizeof(AlTableKey), 0,
-			   sizeof(AlTableHistory) - sizeof(AlTableKey));
-		dlist_push_tail(&AlShared->table_lru, &h->lru_link);
-		dlist_push_tail(&db->tables, &h->db_link);
-	}
-
-	if (outcome->vacuumed)
-	{
-		h->last_vacuum = now;
-		h->vacuum_count++;
-	}
-	if (outcome->analyzed)
-	{
-		h->last_analyze = now;
-		h->analyze_count++;
-	}
-}
-
-/* Remove one table's history entry.  Caller holds the lock exclusively. */
-static void
-forget_table_locked(AlTableHistory *h)
-{
-	AlTableKey	key = h->key;
-
-	dlist_delete(&h->lru_link);
-	dlist_delete(&h->db_link);
-	(void) hash_search(AlTables, &key, HASH_REMOVE, NULL);
-}
-
-/*
- * al_table_history
- *		Copy a table's history; false if we have none for it.
- */
-bool
-al_table_history(Oid dboid, Oid relid, AlTableHistory *history)
-{
-	AlTableKey	key;
-	AlTableHistory *h;
-
-	memset(&key, 0, sizeof(key));
-	key.dboid = dboid;
-	key.relid = relid;
-
-	LWLockAcquire(AlShared->lock, LW_SHARED);
-	h = hash_search(AlTables, &key, HASH_FIND, NULL);
-	if (h != NULL)
-		*history = *h;
-	LWLockRelease(AlShared->lock);
-	return h != NULL;
-}
-
-/*
- * al_forget_database
- *		Forget a database that no longer exists, and its tables' history.
- *
- * Removes at most *budget table entries, decrementing it, so that the
- * caller's time under the lock stays bounded however many tables the
- * database had; the rest go at the caller's next call.  Returns true once
- * the database is entirely forgotten.  Caller holds the lock exclusively.
- */
-bool
-al_forget_database(Oid dboid, int *budget)
-{
-	AlDatabaseEntry *entry = hash_search(AlDatabases, &dboid, HASH_FIND, NULL);
-
-	if (entry == NULL)
-		return true;
-	while (!dlist_is_empty(&entry->tables) && *budget > 0)
-	{
-		/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
-		forget_table_locked(dlist_head_element(AlTableHistory, db_link,
-											   &entry->tables));
-		(*budget)--;
-	}
-	if (!dlist_is_empty(&entry->tables))
-		return false;
-	(void) hash_search(AlDatabases, &dboid, HASH_REMOVE, NULL);
-	return true;
+	dbstate_note_worker_end_locked(slot->dboid, how, now);
+	registry_release_holder_locked(slot - AlShared->slots, slot->generation,
+								   now);
 }
 
 /* Reset a slot to FREE, keeping its generation.  Caller holds the lock. */
@@ -659,31 +457,23 @@ al_set_table_action(int slotno, AlAction action, bool wraparound)
 /*
  * al_release_table
  *		Forget the claimed table, and count what the run on it achieved.
- *
- * Only completed work counts as vacuumed or analyzed, and only it enters
- * the table's history.  A table that was cancelled or skipped is counted
- * as such, and makes the visit's database due for a retry.
+ *		Only completed work counts as vacuumed or analyzed.
  */
 void
-al_release_table(int slotno, const AlTableOutcome *outcome)
+al_release_table(int slotno, const AlRunReport *report)
 {
 	AlSlot	   *me = &AlShared->slots[slotno];
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	if (outcome->cancelled)
+	if (report->cancelled)
 		AlShared->tables_cancelled++;
-	if (outcome->skipped)
+	if (report->skipped)
 		AlShared->tables_skipped++;
-	if (outcome->cancelled || outcome->skipped)
-		me->yields++;
-	if (outcome->vacuumed || outcome->analyzed)
-	{
-		record_table_run_locked(me->dboid, me->relid, outcome);
+	if (report->vacuumed || report->analyzed)
 		me->tables_done++;
-	}
-	if (outcome->vacuumed)
+	if (report->vacuumed)
 		AlShared->tables_vacuumed++;
-	if (outcome->analyzed)
+	if (report->analyzed)
 		AlShared->tables_analyzed++;
 	me->relid = InvalidOid;
 	me->relshared = false;
@@ -694,16 +484,111 @@ al_release_table(int slotno, const AlTableOutcome *outcome)
 }
 
 /*
- * al_note_yield
- *		A step of the visit other than a table was cancelled: the visit
- *		left work behind, and its database is due for a retry.
+ * al_set_idle
+ *		A worker starts, or stops, waiting for its database's queue.
  */
 void
-al_note_yield(int slotno)
+al_set_idle(int slotno, bool idle)
 {
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	AlShared->slots[slotno].yields++;
+	AlShared->slots[slotno].idle = idle;
 	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * al_yield_requested
+ *		Has the launcher asked this worker to give its slot up?
+ */
+bool
+al_yield_requested(int slotno)
+{
+	bool		yield;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	yield = AlShared->slots[slotno].yield_requested;
+	LWLockRelease(AlShared->lock);
+	return yield;
+}
+
+/*
+ * al_wake_idle_workers
+ *		Work came in dboid: wake the workers there that wait for it.  Returns
+ *		how many were woken.
+ */
+int
+al_wake_idle_workers(Oid dboid)
+{
+	int			woken = 0;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *slot = &AlShared->slots[i];
+
+		if (slot->state == AL_SLOT_RUNNING && slot->dboid == dboid &&
+			slot->idle && slot->latch != NULL)
+		{
+			SetLatch(slot->latch);
+			woken++;
+		}
+	}
+	LWLockRelease(AlShared->lock);
+	return woken;
+}
+
+/*
+ * al_request_yields
+ *		Another database needs a slot and none is free: ask every idle worker
+ *		outside dboid to give its slot up at once.  Returns how many were
+ *		asked.
+ */
+int
+al_request_yields(Oid dboid)
+{
+	int			asked = 0;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AlShared->nslots; i++)
+	{
+		AlSlot	   *slot = &AlShared->slots[i];
+
+		if (slot->state == AL_SLOT_RUNNING && slot->dboid != dboid &&
+			slot->idle && !slot->yield_requested)
+		{
+			slot->yield_requested = true;
+			if (slot->latch != NULL)
+				SetLatch(slot->latch);
+			asked++;
+		}
+	}
+	LWLockRelease(AlShared->lock);
+	return asked;
+}
+
+/*
+ * al_count_statistics_walk
+ *		The launcher walked the whole statistics hash (autolauncher.status).
+ */
+void
+al_count_statistics_walk(void)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	AlShared->statistics_walks++;
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * al_bump_catalog_generation
+ *		A database was created, dropped or renamed: the launcher must read
+ *		pg_database again.
+ */
+void
+al_bump_catalog_generation(void)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	AlShared->catalog_generation++;
+	LWLockRelease(AlShared->lock);
+	(void) al_wake_launcher();
 }
 
 /*
@@ -979,126 +864,6 @@ al_cost_rebalance(int budget_limit, double budget_delay)
 }
 
 /*
- * Is this block held by a live backend?  The backend that took it drops it
- * when its command ends, and at exit however it exits (unblock_at_exit), so
- * only a crash could leave a stale entry, and a crash resets shared memory.
- * The PID and PGPROC number are checked all the same: a later backend that
- * reuses the PID in another PGPROC does not hold the block.
- */
-static bool
-block_is_held(const AlBlock *b)
-{
-	return OidIsValid(b->dboid) && b->procno >= 0 &&
-		b->procno < (int) ProcGlobal->allProcCount &&
-		ProcGlobal->allProcs[b->procno].pid == b->pid;
-}
-
-/*
- * Is a DDL command that needs this database to itself running?  Caller
- * holds the lock.
- */
-static bool
-database_is_blocked_locked(Oid dboid)
-{
-	for (int i = 0; i < AL_MAX_BLOCKS; i++)
-	{
-		AlBlock    *b = &AlShared->blocks[i];
-
-		if (b->dboid == dboid && block_is_held(b))
-			return true;
-	}
-	return false;
-}
-
-/*
- * al_database_is_blocked
- *		Is a DDL command that needs this database to itself running?
- */
-bool
-al_database_is_blocked(Oid dboid)
-{
-	bool		result;
-
-	LWLockAcquire(AlShared->lock, LW_SHARED);
-	result = database_is_blocked_locked(dboid);
-	LWLockRelease(AlShared->lock);
-	return result;
-}
-
-/* Drop every block this backend holds; InvalidOid drops them all. */
-static void
-unblock_locked(Oid dboid)
-{
-	for (int i = 0; i < AL_MAX_BLOCKS; i++)
-	{
-		AlBlock    *b = &AlShared->blocks[i];
-
-		if (b->pid == MyProcPid && b->procno == MyProc->pgprocno &&
-			(!OidIsValid(dboid) || b->dboid == dboid))
-			memset(b, 0, sizeof(AlBlock));
-	}
-}
-
-/* A backend that exits in the middle of a command must not keep blocking. */
-static void
-unblock_at_exit(int code, Datum arg)
-{
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	unblock_locked(InvalidOid);
-	LWLockRelease(AlShared->lock);
-}
-
-/*
- * al_block_database
- *		Keep workers out of dboid until al_unblock_database(), or until this
- *		backend exits.
- *
- * Returns false if every block entry is taken by a live backend; the
- * caller then goes on without the guarantee.
- */
-bool
-al_block_database(Oid dboid)
-{
-	static bool exit_callback_registered = false;
-	bool		blocked = false;
-
-	if (!exit_callback_registered)
-	{
-		before_shmem_exit(unblock_at_exit, (Datum) 0);
-		exit_callback_registered = true;
-	}
-
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < AL_MAX_BLOCKS; i++)
-	{
-		AlBlock    *b = &AlShared->blocks[i];
-
-		if (!block_is_held(b))
-		{
-			b->dboid = dboid;
-			b->pid = MyProcPid;
-			b->procno = MyProc->pgprocno;
-			blocked = true;
-			break;
-		}
-	}
-	LWLockRelease(AlShared->lock);
-	return blocked;
-}
-
-/*
- * al_unblock_database
- *		Drop the blocks this backend holds on dboid.
- */
-void
-al_unblock_database(Oid dboid)
-{
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	unblock_locked(dboid);
-	LWLockRelease(AlShared->lock);
-}
-
-/*
  * al_terminate_database_workers
  *		Ask every worker sent to dboid to exit, for a DDL command; return how
  *		many were asked.
@@ -1193,67 +958,6 @@ al_check_injected_launcher_error(AlInjectLauncher where)
 }
 
 /*
- * al_publish_threshold_floor
- *		Record the lowest thresholds a worker found in its database.
- */
-void
-al_publish_threshold_floor(Oid dboid, const AlThresholdFloor *floor)
-{
-	AlDatabaseEntry *entry;
-
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	entry = al_database_entry(dboid, false);
-	if (entry != NULL)
-		entry->floor = *floor;
-	LWLockRelease(AlShared->lock);
-}
-
-/*
- * al_reason_format
- *		printf format of a launcher verdict; %d is its reason_count.
- */
-const char *
-al_reason_format(AlReason reason)
-{
-	switch (reason)
-	{
-		case AL_REASON_NONE:
-			return "not looked at yet";
-		case AL_REASON_XID_WRAPAROUND:
-			return "due: datfrozenxid is older than autovacuum_freeze_max_age";
-		case AL_REASON_MULTI_WRAPAROUND:
-			return "due: datminmxid is older than the multixact freeze limit";
-		case AL_REASON_WRAPAROUND_WAIT:
-			return "in wraparound danger, visited less than 10 seconds ago";
-		case AL_REASON_NEW_WORK:
-			return "due: %d tables newly over threshold";
-		case AL_REASON_LEFTOVER_RETRY:
-			return "due: %d tables left over by the last visit, naptime passed";
-		case AL_REASON_LEFTOVER_WAIT:
-			return "%d tables left over by the last visit, retried after naptime";
-		case AL_REASON_LEFTOVER_IDLE:
-			return "%d tables left over by the last visit, no change since: waiting for the safety visit";
-		case AL_REASON_SAFETY_VISIT:
-			return "due: safety visit, not visited for max_visit_interval";
-		case AL_REASON_IDLE:
-			return "below thresholds";
-		case AL_REASON_NO_STATS:
-			return "no activity recorded";
-		case AL_REASON_NOT_CONNECTABLE:
-			return "does not allow connections";
-		case AL_REASON_BACKED_OFF:
-			return "backed off after %d failures in a row";
-		case AL_REASON_BLOCKED:
-			return "a DROP, ALTER or CREATE DATABASE command needs it";
-		case AL_REASON_WORKER_RUNNING:
-			return "%d workers running";
-		case AL_REASON_FRUITLESS_WAIT:
-			return "estimated work, but the last %d visits found nothing to do: waiting";
-	}
-	return "unknown";
-}
-
-/*
  * al_wake_launcher
  *		Set the launcher's latch, if a launcher is running.
  */
@@ -1319,6 +1023,29 @@ al_launcher_state_name(AlLauncherState state)
 			return "disabled";
 		case AL_LAUNCHER_YIELDING:
 			return "yielding";
+	}
+	return "unknown";
+}
+
+const char *
+al_visit_kind_name(AlVisitKind kind)
+{
+	switch (kind)
+	{
+		case AL_VISIT_NONE:
+			return "manual";
+		case AL_VISIT_QUEUE:
+			return "queue";
+		case AL_VISIT_FAST:
+			return "fast lane";
+		case AL_VISIT_SAFETY_SCAN:
+			return "safety scan";
+		case AL_VISIT_DEADLINE_SCAN:
+			return "freeze deadline scan";
+		case AL_VISIT_MULTI_WRAP_SCAN:
+			return "multixact wraparound scan";
+		case AL_VISIT_XID_WRAP_SCAN:
+			return "wraparound scan";
 	}
 	return "unknown";
 }

@@ -44,18 +44,30 @@
 
 PG_FUNCTION_INFO_V1(pg_autolauncher_status);
 PG_FUNCTION_INFO_V1(pg_autolauncher_status_1_1);
+PG_FUNCTION_INFO_V1(pg_autolauncher_status_1_2);
 PG_FUNCTION_INFO_V1(pg_autolauncher_workers);
+PG_FUNCTION_INFO_V1(pg_autolauncher_workers_1_2);
 PG_FUNCTION_INFO_V1(pg_autolauncher_databases);
+PG_FUNCTION_INFO_V1(pg_autolauncher_databases_1_2);
 PG_FUNCTION_INFO_V1(pg_autolauncher_request);
 PG_FUNCTION_INFO_V1(pg_autolauncher_wakeup);
 PG_FUNCTION_INFO_V1(pg_autolauncher_tables);
+PG_FUNCTION_INFO_V1(pg_autolauncher_tables_1_2);
 
-#define STATUS_COLS_1_0	16
-#define STATUS_COLS_1_1	18
-#define STATUS_COLS		STATUS_COLS_1_1
-#define WORKERS_COLS	15
-#define DATABASES_COLS	13
-#define TABLES_COLS		28
+/*
+ * The columns of each view, by the SQL version that defined it: a
+ * database whose extension is still at an older version calls the older
+ * C symbol and gets the older columns.
+ */
+#define STATUS_COLS_1_0		16
+#define STATUS_COLS_1_1		18
+#define STATUS_COLS			20
+#define WORKERS_COLS_1_0	15
+#define WORKERS_COLS		17
+#define DATABASES_COLS_1_0	13
+#define DATABASES_COLS		17
+#define TABLES_COLS_1_0		28
+#define TABLES_COLS			33
 
 static Datum
 timestamp_or_null(TimestampTz ts, bool *isnull)
@@ -68,14 +80,15 @@ timestamp_or_null(TimestampTz ts, bool *isnull)
 typedef enum AlApiVersion
 {
 	AL_API_1_0,
-	AL_API_1_1
+	AL_API_1_1,
+	AL_API_1_2
 } AlApiVersion;
 
 /*
  * autolauncher.status: one row describing the launcher.
  *
- * Version 1.1 added workers_ddl_terminated and tables_skipped; a database
- * still on 1.0 calls pg_autolauncher_status and gets the 1.0 columns.
+ * Version 1.1 added workers_ddl_terminated and tables_skipped; 1.2 added
+ * tracked_tables and statistics_walks.
  */
 static Datum
 status_internal(FunctionCallInfo fcinfo, AlApiVersion api)
@@ -83,6 +96,7 @@ status_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AlSharedState copy;
 	int			active = 0;
+	int			tracked;
 	Datum		values[STATUS_COLS];
 	bool		nulls[STATUS_COLS];
 	Interval   *naptime;
@@ -96,6 +110,7 @@ status_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 	for (int s = 0; s < AlShared->nslots; s++)
 		if (AlShared->slots[s].state != AL_SLOT_FREE)
 			active++;
+	tracked = (int) hash_get_num_entries(AlTables);
 	LWLockRelease(AlShared->lock);
 
 	memset(nulls, 0, sizeof(nulls));
@@ -129,7 +144,13 @@ status_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 	values[i] = timestamp_or_null(copy.launcher_pid == 0 ? 0 : copy.next_cycle_at,
 								  &nulls[i]);
 	i++;
-	Assert(i == (api >= AL_API_1_1 ? STATUS_COLS_1_1 : STATUS_COLS_1_0));
+	if (api >= AL_API_1_2)
+	{
+		values[i++] = Int32GetDatum(tracked);
+		values[i++] = Int64GetDatum(copy.statistics_walks);
+	}
+	Assert(i == (api >= AL_API_1_2 ? STATUS_COLS :
+				 api >= AL_API_1_1 ? STATUS_COLS_1_1 : STATUS_COLS_1_0));
 
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
@@ -147,6 +168,12 @@ pg_autolauncher_status_1_1(PG_FUNCTION_ARGS)
 	return status_internal(fcinfo, AL_API_1_1);
 }
 
+Datum
+pg_autolauncher_status_1_2(PG_FUNCTION_ARGS)
+{
+	return status_internal(fcinfo, AL_API_1_2);
+}
+
 /*
  * autolauncher.workers: one row per slot.
  *
@@ -155,9 +182,10 @@ pg_autolauncher_status_1_1(PG_FUNCTION_ARGS)
  * or when the table is one the caller could see in pg_class anyway: in the
  * current database, or shared.  Everyone else gets NULLs there, so that
  * the names of tables in databases they cannot connect to do not leak.
+ * Version 1.2 added kind (why the worker was sent) and idle.
  */
-Datum
-pg_autolauncher_workers(PG_FUNCTION_ARGS)
+static Datum
+workers_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AlSlot	   *slots;
@@ -221,7 +249,15 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 		nulls[i++] = !busy || !slot->cost_active || slot->cost_limit_applied <= 0;
 		values[i] = BoolGetDatum(slot->manual);
 		nulls[i++] = !busy;
-		Assert(i == WORKERS_COLS);
+		if (api >= AL_API_1_2)
+		{
+			values[i] = CStringGetTextDatum(slot->manual ? "manual"
+											: al_visit_kind_name(slot->kind));
+			nulls[i++] = !busy;
+			values[i] = BoolGetDatum(slot->idle);
+			nulls[i++] = !busy;
+		}
+		Assert(i == (api >= AL_API_1_2 ? WORKERS_COLS : WORKERS_COLS_1_0));
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -229,11 +265,28 @@ pg_autolauncher_workers(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+Datum
+pg_autolauncher_workers(PG_FUNCTION_ARGS)
+{
+	return workers_internal(fcinfo, AL_API_1_0);
+}
+
+Datum
+pg_autolauncher_workers_1_2(PG_FUNCTION_ARGS)
+{
+	return workers_internal(fcinfo, AL_API_1_2);
+}
+
 /*
  * autolauncher.databases: every valid database, with what we did there.
+ *
+ * Version 1.2 replaced estimated_tables (a count of tables over their
+ * thresholds, estimated) by due_tables (the tables in its queue) and added
+ * the database's lifecycle state, its last scan and its freeze deadline;
+ * the 1.0 symbol shows the queue's length as estimated_tables.
  */
-Datum
-pg_autolauncher_databases(PG_FUNCTION_ARGS)
+static Datum
+databases_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	AlVacuumSettings settings;
@@ -253,7 +306,8 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 	{
 		Form_pg_database pgdb = (Form_pg_database) GETSTRUCT(tup);
 		AlDatabaseEntry entry;
-		AlDatabaseEntry *shared;
+		bool		has_entry;
+		bool		has_deadline;
 		Datum		values[DATABASES_COLS];
 		bool		nulls[DATABASES_COLS];
 		int			i = 0;
@@ -262,11 +316,7 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 			continue;
 
 		memset(&entry, 0, sizeof(entry));
-		LWLockAcquire(AlShared->lock, LW_SHARED);
-		shared = al_database_entry(pgdb->oid, false);
-		if (shared != NULL)
-			memcpy(&entry, shared, sizeof(entry));
-		LWLockRelease(AlShared->lock);
+		has_entry = dbstate_copy(pgdb->oid, &entry);
 
 		memset(nulls, 0, sizeof(nulls));
 		values[i++] = ObjectIdGetDatum(pgdb->oid);
@@ -280,13 +330,13 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 		values[i] = timestamp_or_null(entry.backoff_until > now
 									  ? entry.backoff_until : 0, &nulls[i]);
 		i++;
-		values[i] = Int32GetDatum(entry.work_tables);
-		nulls[i++] = (shared == NULL);
+		values[i] = Int32GetDatum(entry.due_tables);
+		nulls[i++] = !has_entry;
 		values[i] = timestamp_or_null(entry.next_check_at, &nulls[i]);
 		i++;
 		values[i] = CStringGetTextDatum(psprintf(al_reason_format(entry.reason),
 												 entry.reason_count));
-		nulls[i++] = (shared == NULL);
+		nulls[i++] = !has_entry;
 		values[i] = Int32GetDatum((int32) (settings.recent_xid - pgdb->datfrozenxid));
 		nulls[i++] = !TransactionIdIsNormal(pgdb->datfrozenxid);
 		values[i] = Int32GetDatum((int32) (settings.recent_multi - pgdb->datminmxid));
@@ -298,7 +348,22 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 								   al_multi_is_wraparound(pgdb->datminmxid,
 														  settings.recent_multi,
 														  settings.multixact_freeze_max_age));
-		Assert(i == DATABASES_COLS);
+		if (api >= AL_API_1_2)
+		{
+			values[i] = CStringGetTextDatum(dbstate_state_name(entry.state));
+			nulls[i++] = !has_entry;
+			values[i] = timestamp_or_null(entry.last_scan_at, &nulls[i]);
+			i++;
+			/* XIDs left before a table's own freeze_max_age forces a vacuum */
+			has_deadline = has_entry && entry.state == AL_DB_KNOWN &&
+				TransactionIdIsNormal(entry.freeze_deadline);
+			values[i] = Int32GetDatum((int32) (entry.freeze_deadline -
+											   settings.recent_xid));
+			nulls[i++] = !has_deadline;
+			values[i] = Int64GetDatum(has_entry ? entry.scan_count : 0);
+			nulls[i++] = !has_entry;
+		}
+		Assert(i == (api >= AL_API_1_2 ? DATABASES_COLS : DATABASES_COLS_1_0));
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -306,6 +371,18 @@ pg_autolauncher_databases(PG_FUNCTION_ARGS)
 	table_close(rel, AccessShareLock);
 
 	return (Datum) 0;
+}
+
+Datum
+pg_autolauncher_databases(PG_FUNCTION_ARGS)
+{
+	return databases_internal(fcinfo, AL_API_1_0);
+}
+
+Datum
+pg_autolauncher_databases_1_2(PG_FUNCTION_ARGS)
+{
+	return databases_internal(fcinfo, AL_API_1_2);
 }
 
 /*
@@ -363,7 +440,7 @@ pg_autolauncher_request(PG_FUNCTION_ARGS)
 				 errmsg("cannot vacuum invalid database \"%s\"", dbname),
 				 errhint("Use DROP DATABASE to drop invalid databases.")));
 
-	slotno = al_reserve_slot(dboid, AL_REASON_NONE, &generation);
+	slotno = al_reserve_slot(dboid, AL_VISIT_NONE, true, &generation);
 	if (slotno == AL_RESERVE_BLOCKED)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -407,6 +484,7 @@ pg_autolauncher_wakeup(PG_FUNCTION_ARGS)
 typedef struct TablesState
 {
 	ReturnSetInfo *rsinfo;
+	AlApiVersion api;
 	AlVacuumSettings settings;
 	AlSlot	   *slots;			/* copy of the slot array */
 	int			nslots;
@@ -479,7 +557,7 @@ emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 	Datum		values[TABLES_COLS];
 	bool		nulls[TABLES_COLS];
 	int			holder = -1;
-	AlTableHistory history;
+	AlTableEntry history;
 	bool		has_history;
 	const char *action;
 	char	   *nspname;
@@ -537,7 +615,8 @@ emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 	action = (holder >= 0) ? al_action_name(state->slots[holder].action) : NULL;
 	values[i] = action ? CStringGetTextDatum(action) : (Datum) 0;
 	nulls[i++] = (action == NULL);
-	has_history = al_table_history(MyDatabaseId, classForm->oid, &history);
+	has_history = registry_lookup(classForm->relisshared ? InvalidOid : MyDatabaseId,
+								  classForm->oid, &history);
 	values[i] = timestamp_or_null(has_history ? history.last_vacuum : 0,
 								  &nulls[i]);
 	i++;
@@ -546,7 +625,22 @@ emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 	i++;
 	values[i++] = Int64GetDatum(has_history ? history.vacuum_count : 0);
 	values[i++] = Int64GetDatum(has_history ? history.analyze_count : 0);
-	Assert(i == TABLES_COLS);
+	if (state->api >= AL_API_1_2)
+	{
+		values[i] = CStringGetTextDatum(tablestate_name(history.state));
+		nulls[i++] = !has_history;
+		values[i] = timestamp_or_null(has_history &&
+									  history.state == AL_TABLE_WAITING
+									  ? history.not_before : 0, &nulls[i]);
+		i++;
+		values[i] = Int32GetDatum(history.retries);
+		nulls[i++] = !has_history;
+		values[i] = Int32GetDatum(history.last_vacuum_ms);
+		nulls[i++] = !has_history || history.last_vacuum_ms < 0;
+		values[i] = Int32GetDatum(history.last_analyze_ms);
+		nulls[i++] = !has_history || history.last_analyze_ms < 0;
+	}
+	Assert(i == (state->api >= AL_API_1_2 ? TABLES_COLS : TABLES_COLS_1_0));
 
 	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
 						 values, nulls);
@@ -554,10 +648,12 @@ emit_table_row(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 
 /*
  * autolauncher.tables: every table of the current database, with the
- * numbers, thresholds and verdict a worker would use, and why.
+ * numbers, thresholds and verdict a worker would use, and why.  Version
+ * 1.2 added its schedule: its state in the table registry, when a waiting
+ * table may be taken again, its retries, and how long its last runs took.
  */
-Datum
-pg_autolauncher_tables(PG_FUNCTION_ARGS)
+static Datum
+tables_internal(FunctionCallInfo fcinfo, AlApiVersion api)
 {
 	TablesState state;
 	Relation	classRel;
@@ -567,6 +663,7 @@ pg_autolauncher_tables(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	state.api = api;
 	al_current_settings(&state.settings);
 
 	LWLockAcquire(AlShared->lock, LW_SHARED);
@@ -581,4 +678,16 @@ pg_autolauncher_tables(PG_FUNCTION_ARGS)
 
 	(void) al_scan_tables(pg_class_desc, emit_table_row, &state);
 	return (Datum) 0;
+}
+
+Datum
+pg_autolauncher_tables(PG_FUNCTION_ARGS)
+{
+	return tables_internal(fcinfo, AL_API_1_0);
+}
+
+Datum
+pg_autolauncher_tables_1_2(PG_FUNCTION_ARGS)
+{
+	return tables_internal(fcinfo, AL_API_1_2);
 }

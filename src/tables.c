@@ -182,3 +182,20 @@ al_scan_tables(TupleDesc pg_class_desc, AlTableCallback cb, void *arg)
 	table_close(classRel, AccessShareLock);
 	return toast_parents;
 }
+
+/* al_scan_tables() callback that does nothing: only the map is wanted */
+static void
+ignore_table(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
+{
+}
+
+/*
+ * al_toast_parents
+ *		The map from each TOAST table to its parent's reloptions, for a
+ *		worker that meets a TOAST table without having scanned pg_class.
+ */
+HTAB *
+al_toast_parents(TupleDesc pg_class_desc)
+{
+	return al_scan_tables(pg_class_desc, ignore_table, NULL);
+}

@@ -93,7 +93,7 @@
 #include "pg_autolauncher.h"
 #include "policy.h"
 
-/* A table found to need work, in the order we will process it. */
+/* A table a scan found due that the registry does not hold. */
 typedef struct WorkTable
 {
 	Oid			relid;
@@ -101,13 +101,17 @@ typedef struct WorkTable
 	double		score;
 } WorkTable;
 
-/* What collect_table() accumulates over the database's tables. */
-typedef struct CollectState
+/* What scan_table() accumulates over the database's tables. */
+typedef struct DbScan
 {
 	AlVacuumSettings settings;
-	AlThresholdFloor floor;
-	List	   *tables;
-} CollectState;
+	TimestampTz now;
+	bool		manual;			/* for autolauncher.request(): end waits */
+	AlFloor		floor;
+	TransactionId freeze_deadline;
+	MultiXactId mxid_deadline;
+	List	   *extra;			/* WorkTables */
+} DbScan;
 
 /* What log_run() compares, taken as a run starts. */
 typedef struct RunMeasure
@@ -132,12 +136,15 @@ typedef struct FreezeDefaults
 /* One visit of the database: what there is to do, and what was done. */
 typedef struct Visit
 {
-	List	   *tables;			/* WorkTables, most urgent first */
-	HTAB	   *toast_parents;	/* from al_scan_tables() */
+	AlVisitKind kind;
+	bool		manual;			/* autolauncher.request() sent us */
+	List	   *extra;			/* due tables outside the registry */
+	HTAB	   *toast_parents;	/* from the scan, or built when needed */
 	TupleDesc	pg_class_desc;
 	FreezeDefaults defaults;
 	BufferAccessStrategy bstrategy;
 	char	   *dbname;
+	TimestampTz started_at;
 	bool		did_vacuum;		/* some table was vacuumed */
 	bool		found_concurrent_worker;	/* another worker held a table */
 } Visit;
@@ -146,16 +153,22 @@ typedef struct Visit
 typedef struct TableRun
 {
 	Oid			relid;
+	bool		from_registry;	/* claimed from the queue: report back */
+	AlClaim		claim;
 	char	   *relname;
 	char	   *nspname;
 	bool		claimed;		/* held in our slot */
 	bool		ran;			/* vacuum() was called */
 	VacuumParams params;
 	AlAction	action;			/* what was asked of vacuum() */
+	AlTableInfo info;			/* what we read of it in pg_class */
 	int64		vacuums_before; /* the table's pgstats counters then */
 	int64		analyzes_before;
 	bool		cancelled;		/* a cancel ended the run */
 	bool		failed;			/* another error ended it */
+	TimestampTz run_start;
+	TimestampTz vacuum_end;		/* when vacuum_rel() committed */
+	TimestampTz run_end;
 
 	/* cost settings, resolved as core does */
 	int			cost_budget_limit;	/* shared by balanced workers */
@@ -165,8 +178,15 @@ typedef struct TableRun
 	bool		cost_dobalance; /* no cost reloptions: share the budget */
 } TableRun;
 
-/* How often the listing of the tables is retried after a cancel. */
-#define LIST_ATTEMPTS	3
+/* How often the scan of the tables is retried after a cancel. */
+#define SCAN_ATTEMPTS	3
+
+/*
+ * How long a worker whose queue is empty waits for more work: twice the
+ * shortest revisit time (policy.c), so that a busy database's hot tables
+ * are taken again by the same worker rather than by a new process.
+ */
+#define LINGER_MS		4000L
 
 static int	MySlotNo = -1;
 static uint64 MyGeneration = 0;
@@ -179,6 +199,19 @@ static MemoryContext TableContext = NULL;
 /* set while vacuum() runs with a balanced cost limit; see handle_cost_signal */
 static volatile sig_atomic_t cost_balanced_run = false;
 
+/*
+ * vacuum()'s transactions for the table being processed, followed by
+ * run_commit_callback(): its copy of the parameters, the commits seen, and
+ * when vacuum_rel()'s committed (so that the vacuum and the analyze of a
+ * VACUUM ANALYZE are timed apart, for the ANALYZE ration).
+ */
+static struct
+{
+	VacuumParams *params;
+	int			commits;
+	TableRun   *run;
+} vac_run;
+
 static void check_injected_worker_error(void);
 static void worker_on_exit(int code, Datum arg);
 static void handle_cost_signal(SIGNAL_ARGS);
@@ -187,12 +220,13 @@ static void yield_to_lock_waiters(void);
 static void process_database(void);
 static bool run_cancellable(void (*step) (void *), void *arg,
 							const char *what);
-static void list_tables(void *arg);
+static void scan_database(void *arg);
 static void wait_for_cancel(void);
 static void get_freeze_defaults(FreezeDefaults *defaults);
-static void collect_table(Form_pg_class classForm, const AutoVacOpts *opts,
-						  void *arg);
-static void process_table(const WorkTable *wt, Visit *visit);
+static void scan_table(Form_pg_class classForm, const AutoVacOpts *opts,
+					   void *arg);
+static bool take_table(Visit *visit);
+static void process_table(Visit *visit, Oid relid, const AlClaim *claim);
 static bool prepare_table(TableRun *run, Visit *visit);
 static void table_run_counts(Oid relid, int64 *vacuums, int64 *analyzes);
 static void finish_table(TableRun *run, Visit *visit);
@@ -202,10 +236,8 @@ static void log_run(Oid relid, const VacuumParams *params,
 					const RunMeasure *m, const char *dbname,
 					const char *nspname, const char *relname);
 static void run_vacuum(TableRun *run, Visit *visit);
-
-#if PG_VERSION_NUM < 160000
-static void skip_datfrozenxid_callback(XactEvent event, void *arg);
-#endif
+static void run_commit_callback(XactEvent event, void *arg);
+static int64 database_changes_now(void);
 
 void
 pg_autolauncher_worker_main(Datum main_arg)
@@ -240,9 +272,7 @@ pg_autolauncher_worker_main(Datum main_arg)
 											  BGWORKER_BYPASS_ALLOWCONN);
 	harden_session();
 	yield_to_lock_waiters();
-#if PG_VERSION_NUM < 160000
-	RegisterXactCallback(skip_datfrozenxid_callback, NULL);
-#endif
+	RegisterXactCallback(run_commit_callback, NULL);
 
 	if (!al_claim_slot(MySlotNo, MyGeneration))
 		proc_exit(0);
@@ -363,20 +393,6 @@ harden_session(void)
 					PGC_SUSET, PGC_S_OVERRIDE);
 }
 
-/* comparator: wraparound first, then highest score, then OID */
-static int
-work_table_cmp(const ListCell *a, const ListCell *b)
-{
-	const WorkTable *ta = lfirst(a);
-	const WorkTable *tb = lfirst(b);
-
-	if (ta->wraparound != tb->wraparound)
-		return ta->wraparound ? -1 : 1;
-	if (ta->score != tb->score)
-		return (ta->score > tb->score) ? -1 : 1;
-	return (ta->relid < tb->relid) ? -1 : (ta->relid > tb->relid) ? 1 : 0;
-}
-
 /*
  * run_cancellable
  *		Run one step of a visit so that a cancel ends only that step.
@@ -414,14 +430,11 @@ run_cancellable(void (*step) (void *), void *arg, const char *what)
 	PG_END_TRY();
 
 	if (cancelled)
-	{
 		ereport(LOG,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("canceling autovacuum task"),
 				 errdetail("The pg_autolauncher worker in slot %d was canceled while %s; only that step ends.",
 						   MySlotNo, what)));
-		al_note_yield(MySlotNo);
-	}
 	return !cancelled;
 }
 
@@ -429,8 +442,8 @@ static void
 process_database(void)
 {
 	Visit		visit;
-	ListCell   *lc;
-	bool		listed = false;
+	bool		scanned = false;
+	long		idle_ms = 0;
 
 	/*
 	 * Transactions come and go (vacuum() commits ours); these contexts keep
@@ -451,6 +464,12 @@ process_database(void)
 										  ALLOCSET_DEFAULT_SIZES);
 
 	memset(&visit, 0, sizeof(visit));
+	visit.started_at = GetCurrentTimestamp();
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	visit.kind = AlShared->slots[MySlotNo].kind;
+	visit.manual = AlShared->slots[MySlotNo].manual;
+	LWLockRelease(AlShared->lock);
+
 	StartTransactionCommand();
 	MemoryContextSwitchTo(WorkerContext);
 	/* a cancel here waits for the first step that can take it */
@@ -458,55 +477,157 @@ process_database(void)
 	visit.dbname = get_database_name(MyDatabaseId);
 	/* one strategy for every table, so vacuum cannot blow out the cache */
 	visit.bstrategy = GetAccessStrategy(BAS_VACUUM);
+	get_freeze_defaults(&visit.defaults);
+	{
+		Relation	classRel = table_open(RelationRelationId, AccessShareLock);
+
+		visit.pg_class_desc = CreateTupleDescCopy(RelationGetDescr(classRel));
+		table_close(classRel, AccessShareLock);
+	}
 	RESUME_CANCEL_INTERRUPTS();
 
-	for (int attempt = 0; attempt < LIST_ATTEMPTS && !listed; attempt++)
-		listed = run_cancellable(list_tables, &visit, "listing the tables");
+	/*
+	 * A scan reads all of pg_class: for wraparound, a passed freeze
+	 * deadline, the safety net, or autolauncher.request().  Otherwise the
+	 * launcher's queue says what to do.
+	 */
+	if (visit.kind != AL_VISIT_QUEUE && visit.kind != AL_VISIT_FAST)
+		for (int attempt = 0; attempt < SCAN_ATTEMPTS && !scanned; attempt++)
+			scanned = run_cancellable(scan_database, &visit,
+									  "scanning the tables");
 
-	ereport(DEBUG1,
-			(errmsg_internal("pg_autolauncher worker found %d tables to process",
-							 list_length(visit.tables))));
+	for (;;)
+	{
+		if (take_table(&visit))
+		{
+			idle_ms = 0;
 
-	foreach(lc, visit.tables)
-		process_table(lfirst(lc), &visit);
+			/*
+			 * A bounded stay, and none while another database waits for a
+			 * slot: the launcher sends another worker if work remains.
+			 */
+			if (al_yield_requested(MySlotNo) ||
+				TimestampDifferenceExceeds(visit.started_at,
+										   GetCurrentTimestamp(),
+										   al_naptime * 1000))
+				break;
+			continue;
+		}
+		if (idle_ms >= LINGER_MS || al_yield_requested(MySlotNo))
+			break;
+
+		/* wait for the launcher to queue more, a cancel meaning nothing */
+		al_set_idle(MySlotNo, true);
+		HOLD_CANCEL_INTERRUPTS();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(1000L, LINGER_MS - idle_ms), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		RESUME_CANCEL_INTERRUPTS();
+		QueryCancelPending = false;
+		al_set_idle(MySlotNo, false);
+		idle_ms += Min(1000L, LINGER_MS - idle_ms);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (al_yield_requested(MySlotNo))
+			break;
+	}
 
 	update_datfrozenxid(&visit);
 	CommitTransactionCommand();
 }
 
 /*
- * list_tables
- *		Find the tables that need work now, most urgent first, and publish
- *		the threshold floor.  A step of its own, so that a cancel during the
- *		pg_class scan ends only this attempt.
+ * take_table
+ *		Process the next table: the most urgent of the database's queue (only
+ *		a fast one, in the fast lane), else one the scan found outside the
+ *		registry.  False if there is none.
+ */
+static bool
+take_table(Visit *visit)
+{
+	AlClaim		claim;
+
+	if (registry_claim_next(MyDatabaseId, MySlotNo, MyGeneration,
+							visit->kind == AL_VISIT_FAST, &claim))
+	{
+		process_table(visit, claim.relid, &claim);
+		return true;
+	}
+	if (visit->extra != NIL)
+	{
+		WorkTable  *wt = linitial(visit->extra);
+		Oid			relid = wt->relid;
+
+		visit->extra = list_delete_first(visit->extra);
+		process_table(visit, relid, NULL);
+		return true;
+	}
+	return false;
+}
+
+/* comparator: wraparound first, then highest score, then OID */
+static int
+work_table_cmp(const ListCell *a, const ListCell *b)
+{
+	const WorkTable *ta = lfirst(a);
+	const WorkTable *tb = lfirst(b);
+
+	if (ta->wraparound != tb->wraparound)
+		return ta->wraparound ? -1 : 1;
+	if (ta->score != tb->score)
+		return (ta->score > tb->score) ? -1 : 1;
+	return (ta->relid < tb->relid) ? -1 : (ta->relid > tb->relid) ? 1 : 0;
+}
+
+/* Tuples inserted, updated or deleted in our database so far. */
+static int64
+database_changes_now(void)
+{
+	PgStat_StatDBEntry *dbentry = pgstat_fetch_stat_dbentry(MyDatabaseId);
+	int64		total;
+
+	if (dbentry == NULL)
+		return 0;
+	total = dbentry->n_tuples_inserted + dbentry->n_tuples_updated +
+		dbentry->n_tuples_deleted;
+	pfree(dbentry);
+	return total;
+}
+
+/*
+ * scan_database
+ *		Read every table of pg_class: tell the registry what each is, and
+ *		queue those due; keep the due ones the registry cannot hold (shared
+ *		catalogs, or a full registry) for this visit; and publish the
+ *		database's floor and freeze deadline.  A step of its own, so that a
+ *		cancel during the scan ends only this attempt.
  */
 static void
-list_tables(void *arg)
+scan_database(void *arg)
 {
 	Visit	   *visit = (Visit *) arg;
-	CollectState collect;
-	Relation	classRel;
+	DbScan	scan;
+	int64		changes = database_changes_now();
 
 	MemoryContextReset(ListContext);
 	MemoryContextSwitchTo(ListContext);
-	visit->tables = NIL;
+	memset(&scan, 0, sizeof(scan));
+	al_current_settings(&scan.settings);
+	scan.now = GetCurrentTimestamp();
+	scan.manual = visit->manual;
+	al_floor_init(&scan.floor);
+	scan.floor.known = true;
 
-	get_freeze_defaults(&visit->defaults);
-
-	classRel = table_open(RelationRelationId, AccessShareLock);
-	visit->pg_class_desc = CreateTupleDescCopy(RelationGetDescr(classRel));
-	table_close(classRel, AccessShareLock);
-
-	collect.tables = NIL;
-	al_current_settings(&collect.settings);
-	al_floor_init(&collect.floor);
-	visit->toast_parents = al_scan_tables(visit->pg_class_desc, collect_table,
-										  &collect);
-	list_sort(collect.tables, work_table_cmp);
-	visit->tables = collect.tables;
-
-	/* let the launcher estimate our work with our tables' real thresholds */
-	al_publish_threshold_floor(MyDatabaseId, &collect.floor);
+	visit->toast_parents = al_scan_tables(visit->pg_class_desc, scan_table,
+										  &scan);
+	list_sort(scan.extra, work_table_cmp);
+	visit->extra = scan.extra;
+	dbstate_publish_scan(MyDatabaseId, &scan.floor, scan.freeze_deadline,
+						 scan.mxid_deadline, changes, scan.now);
 
 	if (al_take_injected_worker_wait(MyDatabaseId))
 		wait_for_cancel();
@@ -556,53 +677,114 @@ get_freeze_defaults(FreezeDefaults *defaults)
 	ReleaseSysCache(tuple);
 }
 
+/* What the registry keeps of a table's pg_class row. */
+static void
+fill_table_info(AlTableInfo *info, Form_pg_class classForm,
+				const AutoVacOpts *opts)
+{
+	info->relkind = classForm->relkind;
+	info->relpersistence = classForm->relpersistence;
+	al_opts_compact(opts, &info->opts);
+	info->reltuples = classForm->reltuples;
+	info->relpages = classForm->relpages;
+	info->relfrozenxid = classForm->relfrozenxid;
+	info->relminmxid = classForm->relminmxid;
+}
+
+/* The XID count transactions after xid, kept normal. */
+static TransactionId
+xid_after(TransactionId xid, int count)
+{
+	TransactionId result = xid + count;
+
+	if (result < FirstNormalTransactionId)
+		result += FirstNormalTransactionId;
+	return result;
+}
+
 /*
- * collect_table
- *		al_scan_tables() callback: keep the table if it needs work now, and
- *		lower the threshold floor to cover it.
+ * scan_table
+ *		al_scan_tables() callback: publish one table, lower the floor to cover
+ *		it, and bring the freeze deadlines forward if its own
+ *		autovacuum_freeze_max_age makes it due earlier than its database.
  */
 static void
-collect_table(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
+scan_table(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 {
-	CollectState *state = (CollectState *) arg;
+	DbScan  *scan = (DbScan *) arg;
 	AlTableInput input;
 	AlTableDecision decision;
+	AlTableInfo info;
+	bool		held = false;
 
 	al_fill_table_input(&input, classForm, opts);
-	al_decide_table(&state->settings, &input, &decision);
+	al_decide_table(&scan->settings, &input, &decision);
 
 	if (!decision.disabled)
-		al_floor_add(&state->floor, &state->settings, opts);
+		al_floor_add(&scan->floor, opts);
+	if (opts != NULL && opts->freeze_max_age >= 0 &&
+		TransactionIdIsNormal(classForm->relfrozenxid))
+	{
+		TransactionId deadline = xid_after(classForm->relfrozenxid,
+										   decision.freeze_max_age);
 
-	if (decision.dovacuum || decision.doanalyze)
+		if (!TransactionIdIsValid(scan->freeze_deadline) ||
+			TransactionIdPrecedes(deadline, scan->freeze_deadline))
+			scan->freeze_deadline = deadline;
+	}
+	if (opts != NULL && opts->multixact_freeze_max_age >= 0 &&
+		MultiXactIdIsValid(classForm->relminmxid))
+	{
+		MultiXactId deadline = classForm->relminmxid +
+		decision.multixact_freeze_max_age;
+
+		if (deadline < FirstMultiXactId)
+			deadline += FirstMultiXactId;
+		if (!MultiXactIdIsValid(scan->mxid_deadline) ||
+			MultiXactIdPrecedes(deadline, scan->mxid_deadline))
+			scan->mxid_deadline = deadline;
+	}
+
+	/* shared catalogs are the registry's too, under InvalidOid */
+	fill_table_info(&info, classForm, opts);
+	held = registry_publish_scan(classForm->relisshared ? InvalidOid : MyDatabaseId,
+								 classForm->oid, &info, &input,
+								 &scan->settings, scan->now, scan->manual);
+	if (!held && (decision.dovacuum || decision.doanalyze))
 	{
 		WorkTable  *wt = palloc(sizeof(WorkTable));
 
 		wt->relid = classForm->oid;
 		wt->wraparound = decision.wraparound;
 		wt->score = decision.score;
-		state->tables = lappend(state->tables, wt);
+		scan->extra = lappend(scan->extra, wt);
 	}
 }
 
 /*
  * process_table
  *		Claim one table, re-check it with fresh stats, vacuum/analyze it, and
- *		report what that achieved.
+ *		report what that achieved.  claim is the queue's, or NULL for a table
+ *		of the scan's own list.
  *
  * Everything here runs in one PG_TRY, from the interrupt check at the top
  * to the end of vacuum(): an error anywhere is logged and ends only this
  * table, and a cancel is a yield, not an error.
  */
 static void
-process_table(const WorkTable *wt, Visit *visit)
+process_table(Visit *visit, Oid relid, const AlClaim *claim)
 {
 	TableRun   *run;
 
 	MemoryContextReset(TableContext);
 	MemoryContextSwitchTo(TableContext);
 	run = palloc0(sizeof(TableRun));
-	run->relid = wt->relid;
+	run->relid = relid;
+	if (claim != NULL)
+	{
+		run->from_registry = true;
+		run->claim = *claim;
+	}
 
 	PG_TRY();
 	{
@@ -610,8 +792,8 @@ process_table(const WorkTable *wt, Visit *visit)
 
 		/*
 		 * Pick up configuration changes between tables.  Even if
-		 * pg_autolauncher.enabled was turned off we finish the database:
-		 * this may be an anti-wraparound visit.
+		 * pg_autolauncher.enabled was turned off we finish the table: this
+		 * may be an anti-wraparound vacuum.
 		 */
 		if (ConfigReloadPending)
 		{
@@ -663,11 +845,12 @@ process_table(const WorkTable *wt, Visit *visit)
 
 /*
  * prepare_table
- *		Look the table up, claim it, and decide what to do with fresh stats.
+ *		Look the table up, claim it in our slot, and decide what to do, with
+ *		core's exact formulas, fresh statistics and its reloptions.
  *
- * Returns false, with nothing claimed or with the claim given back, when
- * there is nothing to do: the table was dropped, another worker holds it,
- * or it no longer needs work.
+ * Returns false when there is nothing to do: the table was dropped,
+ * another worker holds it, or it no longer needs work.  An ANALYZE the
+ * ration defers (policy.c, al_analyze_allowed) is left out.
  */
 static bool
 prepare_table(TableRun *run, Visit *visit)
@@ -681,10 +864,11 @@ prepare_table(TableRun *run, Visit *visit)
 	AlTableDecision decision;
 	const FreezeDefaults *defaults = &visit->defaults;
 	VacuumParams *params = &run->params;
+	TimestampTz allowed_at;
 
 	classTup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(run->relid));
 	if (!HeapTupleIsValid(classTup))
-		return false;			/* dropped since we listed it */
+		return false;			/* dropped since it was queued */
 	classForm = (Form_pg_class) GETSTRUCT(classTup);
 	run->nspname = get_namespace_name(classForm->relnamespace);
 	if (run->nspname == NULL)
@@ -699,14 +883,36 @@ prepare_table(TableRun *run, Visit *visit)
 	}
 	run->claimed = true;
 
-	/* re-check with fresh stats: someone may have vacuumed it meanwhile */
+	/* its own reloptions, or its TOAST parent's */
 	opts = al_extract_autovac_opts(classTup, visit->pg_class_desc);
 	effective = opts;
 	if (opts == NULL && classForm->relkind == RELKIND_TOASTVALUE)
+	{
+		if (visit->toast_parents == NULL)
+		{
+			MemoryContext cxt = MemoryContextSwitchTo(WorkerContext);
+
+			visit->toast_parents = al_toast_parents(visit->pg_class_desc);
+			MemoryContextSwitchTo(cxt);
+		}
 		effective = al_toast_parent_opts(visit->toast_parents, run->relid);
+	}
+	fill_table_info(&run->info, classForm, effective);
+
+	/* another session's temporary table: never ours, as in core */
+	if (classForm->relpersistence == RELPERSISTENCE_TEMP)
+		return false;
+
+	/* re-check with fresh stats: someone may have vacuumed it meanwhile */
 	al_current_settings(&settings);
 	al_fill_table_input(&input, classForm, effective);
 	al_decide_table(&settings, &input, &decision);
+	if (decision.doanalyze && run->from_registry &&
+		!al_analyze_allowed(&settings, run->claim.last_analyze,
+							run->claim.last_analyze_ms,
+							input.changes_since_analyze, decision.anlthresh,
+							GetCurrentTimestamp(), &allowed_at))
+		decision.doanalyze = false;
 
 	if (!decision.dovacuum && !decision.doanalyze)
 		return false;
@@ -776,6 +982,13 @@ table_run_counts(Oid relid, int64 *vacuums, int64 *analyzes)
 	}
 }
 
+/* milliseconds from a to b, at least 0 */
+static int32
+elapsed_ms(TimestampTz a, TimestampTz b)
+{
+	return (a == 0 || b <= a) ? 0 : (int32) Min((b - a) / 1000, PG_INT32_MAX);
+}
+
 /*
  * finish_table
  *		Work out what the run achieved, report it, and give the table back.
@@ -783,19 +996,21 @@ table_run_counts(Oid relid, int64 *vacuums, int64 *analyzes)
  * vacuum() does not say whether it processed the table: SKIP_LOCKED
  * passes over a locked one silently, and a cancel may land after the work
  * is done.  The table's own pgstats counters, which vacuum and analyze
- * bump in shared memory as they finish, do say it.
+ * bump in shared memory as they finish, do say it.  A table from the
+ * queue goes back to the registry with what we read of it after the run
+ * (its new reltuples, relfrozenxid) and how long each part took.
  */
 static void
 finish_table(TableRun *run, Visit *visit)
 {
-	AlTableOutcome outcome;
+	AlRunReport report;
+	bool		want_vacuum = (run->params.options & VACOPT_VACUUM) != 0;
+	bool		want_analyze = (run->params.options & VACOPT_ANALYZE) != 0;
 
-	memset(&outcome, 0, sizeof(outcome));
+	memset(&report, 0, sizeof(report));
+	report.failed = run->failed;
 	if (run->ran)
 	{
-		bool		want_vacuum = (run->params.options & VACOPT_VACUUM) != 0;
-		bool		want_analyze = (run->params.options & VACOPT_ANALYZE) != 0;
-
 		if (pgstat_track_counts)
 		{
 			int64		vacuums;
@@ -805,34 +1020,68 @@ finish_table(TableRun *run, Visit *visit)
 			HOLD_CANCEL_INTERRUPTS();
 			table_run_counts(run->relid, &vacuums, &analyzes);
 			RESUME_CANCEL_INTERRUPTS();
-			outcome.vacuumed = want_vacuum && vacuums != run->vacuums_before;
-			outcome.analyzed = want_analyze && analyzes != run->analyzes_before;
+			report.vacuumed = want_vacuum && vacuums != run->vacuums_before;
+			report.analyzed = want_analyze && analyzes != run->analyzes_before;
 		}
 		else
 		{
 			/* no counters to read: what did not fail is taken as done */
-			outcome.vacuumed = want_vacuum && !run->cancelled && !run->failed;
-			outcome.analyzed = want_analyze && !run->cancelled && !run->failed;
+			report.vacuumed = want_vacuum && !run->cancelled && !run->failed;
+			report.analyzed = want_analyze && !run->cancelled && !run->failed;
 		}
 
 		/*
 		 * A cancel that came once everything was done cancelled nothing.
 		 * Work left undone without an error met a lock: SKIP_LOCKED.
 		 */
-		if (outcome.vacuumed != want_vacuum || outcome.analyzed != want_analyze)
+		if (report.vacuumed != want_vacuum || report.analyzed != want_analyze)
 		{
-			outcome.cancelled = run->cancelled;
-			outcome.skipped = !run->cancelled && !run->failed;
+			report.cancelled = run->cancelled;
+			report.skipped = !run->cancelled && !run->failed;
 		}
 
 		/* as core's do_autovacuum(): any attempt to vacuum counts here */
 		if (want_vacuum)
 			visit->did_vacuum = true;
+
+		if (want_vacuum)
+			report.vacuum_ms = elapsed_ms(run->run_start,
+										  run->vacuum_end ? run->vacuum_end
+										  : run->run_end);
+		if (want_analyze)
+			report.analyze_ms = elapsed_ms(want_vacuum ? run->vacuum_end
+										   : run->run_start, run->run_end);
 	}
 	else
-		outcome.cancelled = run->cancelled && run->claimed;
+		report.cancelled = run->cancelled && run->claimed;
 
-	if (outcome.cancelled)
+	if (run->ran && !run->failed)
+	{
+		HeapTuple	tup;
+
+		HOLD_CANCEL_INTERRUPTS();
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(run->relid));
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_class classForm = (Form_pg_class) GETSTRUCT(tup);
+
+			report.info = run->info;
+			report.info.reltuples = classForm->reltuples;
+			report.info.relpages = classForm->relpages;
+			report.info.relfrozenxid = classForm->relfrozenxid;
+			report.info.relminmxid = classForm->relminmxid;
+			report.info_valid = true;
+			ReleaseSysCache(tup);
+		}
+		RESUME_CANCEL_INTERRUPTS();
+	}
+	else if (run->info.relkind != '\0')
+	{
+		report.info = run->info;
+		report.info_valid = true;
+	}
+
+	if (report.cancelled)
 		ereport(LOG,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("canceling autovacuum task"),
@@ -841,47 +1090,62 @@ finish_table(TableRun *run, Visit *visit)
 				 errcontext("automatic %s of table \"%s.%s.%s\"",
 							(run->params.options & VACOPT_VACUUM) ? "vacuum" : "analyze",
 							visit->dbname, run->nspname, run->relname)));
-	else if (outcome.skipped)
+	else if (report.skipped)
 		ereport(DEBUG1,
 				(errmsg_internal("pg_autolauncher skipped table \"%s.%s.%s\": it was locked",
 								 visit->dbname, run->nspname, run->relname)));
 
+	if (run->from_registry)
+	{
+		AlVacuumSettings settings;
+
+		al_current_settings(&settings);
+		registry_release(run->claim.dboid, run->relid, MySlotNo, MyGeneration,
+						 &report, &settings, GetCurrentTimestamp());
+	}
 	if (run->claimed)
-		al_release_table(MySlotNo, &outcome);
+		al_release_table(MySlotNo, &report);
 }
 
-#if PG_VERSION_NUM < 160000
 /*
- * (Only this workaround depends on the version here so far; vacuum()'s own
- * signature changes in PostgreSQL 16, and that port is yet to be done.)
+ * run_commit_callback
+ *		Follow vacuum()'s transactions for our table.
  *
- * PostgreSQL 15's vacuum() ends with vac_update_datfrozenxid() whenever
- * VACOPT_VACUUM is set and the caller is not an autovacuum process.  That
- * scans the whole of pg_class under the database's frozen-IDs lock, once
- * per table: quadratic in a visit, where core's worker does it once at
- * the end (PostgreSQL 16 added VACOPT_SKIP_DATABASE_STATS for this).  So
- * we hand vacuum() a copy of the parameters, and when the last transaction
- * vacuum() runs for our table commits (its own, vacuum_rel()'s, and
- * analyze_rel()'s if it analyzes too) this callback clears VACOPT_VACUUM in
+ * vacuum() with VACOPT_VACUUM commits our transaction (the 1st commit), runs
+ * vacuum_rel() in its own (the 2nd), and analyze_rel() in another (the 3rd)
+ * if it analyzes too.  The 2nd commit's time ends the vacuum part.
+ *
+ * On PostgreSQL 15, vacuum() then ends with vac_update_datfrozenxid()
+ * whenever VACOPT_VACUUM is set and the caller is not an autovacuum
+ * process.  That scans the whole of pg_class under the database's
+ * frozen-IDs lock, once per table: quadratic in a visit, where core's
+ * worker does it once at the end (PostgreSQL 16 added
+ * VACOPT_SKIP_DATABASE_STATS for this).  So vacuum() gets a copy of our
+ * parameters, and at its last commit this callback clears VACOPT_VACUUM in
  * that copy, which vacuum() reads only at that final check.  If the vacuum
  * was skipped, the analyze never runs and the update simply happens, as
  * before.  update_datfrozenxid() does it once for the visit.
- * t/032_wraparound.pl counts the pg_class scans to prove it.
+ * t/034_worker_truth.pl counts the pg_class scans to prove it.
  */
-static VacuumParams *datfrozenxid_params = NULL;
-static int	datfrozenxid_commits_left = 0;
-
 static void
-skip_datfrozenxid_callback(XactEvent event, void *arg)
+run_commit_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_COMMIT && datfrozenxid_params != NULL &&
-		--datfrozenxid_commits_left == 0)
+	int			last;
+
+	if (event != XACT_EVENT_COMMIT || vac_run.params == NULL)
+		return;
+	vac_run.commits++;
+	if (vac_run.commits == 2)
+		vac_run.run->vacuum_end = GetCurrentTimestamp();
+	last = (vac_run.params->options & VACOPT_ANALYZE) ? 3 : 2;
+	if (vac_run.commits == last)
 	{
-		datfrozenxid_params->options &= ~VACOPT_VACUUM;
-		datfrozenxid_params = NULL;
+#if PG_VERSION_NUM < 160000
+		vac_run.params->options &= ~VACOPT_VACUUM;
+#endif
+		vac_run.params = NULL;
 	}
 }
-#endif
 
 /*
  * run_vacuum
@@ -932,14 +1196,13 @@ run_vacuum(TableRun *run, Visit *visit)
 	{
 #if PG_VERSION_NUM >= 160000
 		vacparams.options |= VACOPT_SKIP_DATABASE_STATS;
-#else
+#endif
 		if (vacparams.options & VACOPT_VACUUM)
 		{
-			datfrozenxid_params = &vacparams;
-			datfrozenxid_commits_left =
-				(vacparams.options & VACOPT_ANALYZE) ? 3 : 2;
+			vac_run.params = &vacparams;
+			vac_run.commits = 0;
+			vac_run.run = run;
 		}
-#endif
 
 		/*
 		 * Take our share of the cost budget.  SIGUSR2 is held meanwhile, so
@@ -956,7 +1219,9 @@ run_vacuum(TableRun *run, Visit *visit)
 		sigprocmask(SIG_UNBLOCK, &costsig, NULL);
 
 		run->ran = true;
+		run->run_start = GetCurrentTimestamp();
 		vacuum(list_make1(rel), &vacparams, visit->bstrategy, true);
+		run->run_end = GetCurrentTimestamp();
 	}
 	PG_FINALLY();
 	{
@@ -966,9 +1231,9 @@ run_vacuum(TableRun *run, Visit *visit)
 		VacuumCostDelay = std_cost_delay;
 		VacuumCostLimit = std_cost_limit;
 		sigprocmask(SIG_UNBLOCK, &costsig, NULL);
-#if PG_VERSION_NUM < 160000
-		datfrozenxid_params = NULL;
-#endif
+		vac_run.params = NULL;
+		if (run->run_end == 0)
+			run->run_end = GetCurrentTimestamp();
 	}
 	PG_END_TRY();
 
@@ -989,7 +1254,7 @@ run_vacuum(TableRun *run, Visit *visit)
 /*
  * update_datfrozenxid
  *		Advance pg_database.datfrozenxid once for the visit, as core's
- *		do_autovacuum() does.
+ *		do_autovacuum() does, and tell the launcher what it now is.
  *
  * Even a visit that vacuumed nothing may let it advance, when the table
  * that held it back was dropped or truncated.  As in core, it is skipped
@@ -1000,11 +1265,20 @@ run_vacuum(TableRun *run, Visit *visit)
 static void
 update_datfrozenxid(Visit *visit)
 {
+	HeapTuple	tuple;
+
 	if (!visit->did_vacuum && visit->found_concurrent_worker)
 		return;
 
 	HOLD_CANCEL_INTERRUPTS();
 	vac_update_datfrozenxid();
+	tuple = SearchSysCacheCopy1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	if (HeapTupleIsValid(tuple))
+	{
+		dbstate_publish_frozenxid(MyDatabaseId,
+								  ((Form_pg_database) GETSTRUCT(tuple))->datfrozenxid);
+		heap_freetuple(tuple);
+	}
 	RESUME_CANCEL_INTERRUPTS();
 	QueryCancelPending = false;
 }

@@ -58,7 +58,7 @@ is( $node->safe_psql(
 		'postgres', q{
 		SELECT a.datname || ':' || (a.query LIKE 'pg_autolauncher: VACUUM%hot%')
 		  FROM pg_stat_activity a JOIN autolauncher.workers w USING (pid)
-		 WHERE w.datname = 'db2'}),
+		 WHERE w.datname = 'db2' AND w.relname = 'hot'}),
 	'db2:true',
 	'the worker reports its VACUUM as its query');
 

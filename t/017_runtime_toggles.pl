@@ -29,17 +29,23 @@ sub set_and_reload
 	return;
 }
 
-# Databases db1..db4, each with a table whose vacuum takes a few seconds.
+# Databases db1..db4, each with two tables whose vacuum takes a few
+# seconds: t for the first steps, t2 for the raise of max_workers.  (t,
+# once vacuumed, waits for its revisit time, a different one in each
+# database; t2 is due everywhere at once.)
 for my $i (1 .. 4)
 {
 	$node->safe_psql('postgres', "CREATE DATABASE db$i");
-	$node->safe_psql(
-		"db$i", q{
-		CREATE TABLE t (id int, pad text)
-			WITH (autovacuum_vacuum_cost_delay = 20,
-				  autovacuum_vacuum_cost_limit = 20);
-		INSERT INTO t SELECT g, repeat('x', 60) FROM generate_series(1, 40000) g;
-		VACUUM ANALYZE t;});
+	for my $t ('t', 't2')
+	{
+		$node->safe_psql(
+			"db$i", qq{
+			CREATE TABLE $t (id int, pad text)
+				WITH (autovacuum_vacuum_cost_delay = 20,
+					  autovacuum_vacuum_cost_limit = 20);
+			INSERT INTO $t SELECT g, repeat('x', 60) FROM generate_series(1, 40000) g;
+			VACUUM ANALYZE $t;});
+	}
 	$node->safe_psql("db$i", 'UPDATE t SET pad = pad');
 }
 
@@ -79,7 +85,7 @@ al_wait_slots_free($node);
 # Raise to 20: capped at worker_slots (8), with a warning, and in effect
 # at once: all four databases get a worker together.
 my $offset = -s $node->logfile;
-$node->safe_psql("db$_", 'UPDATE t SET pad = pad') for 1 .. 4;
+$node->safe_psql("db$_", 'UPDATE t2 SET pad = pad') for 1 .. 4;
 set_and_reload(max_workers => 20, naptime => "'1s'");
 ok( $node->poll_query_until(
 		'postgres',

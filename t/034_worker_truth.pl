@@ -96,7 +96,7 @@ $node->safe_psql('postgres',
 al_wait_slots_free($node);
 like(
 	slurp_file($node->logfile, $offset),
-	qr/LOG:  canceling autovacuum task\n.*DETAIL:  The pg_autolauncher worker in slot \d+ was canceled while listing the tables; only that step ends/,
+	qr/LOG:  canceling autovacuum task\n.*DETAIL:  The pg_autolauncher worker in slot \d+ was canceled while scanning the tables; only that step ends/,
 	'the cancel ended the listing step');
 is( $node->safe_psql(
 		'postgres',

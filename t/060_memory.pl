@@ -17,7 +17,9 @@ my $node = al_node(
 	'memory',
 	'pg_autolauncher.check_interval' => '100ms',
 	'pg_autolauncher.naptime' => '1h',
-	'pg_autolauncher.max_visit_interval' => '1h');
+	'pg_autolauncher.max_visit_interval' => '1h',
+	# no CPU cap, so that every wakeup makes a pass
+	'pg_autolauncher.launcher_cpu_limit' => 100);
 
 # Show which memory contexts grew between two al_memory_contexts().
 sub diag_growth
