@@ -1,0 +1,114 @@
+# The ANALYZE ration: an ANALYZE holds a snapshot, which keeps every dead
+# tuple of its database from being pruned while it samples.  So a table is
+# analyzed at most every max(naptime / 4, 50 x its last ANALYZE's
+# duration), however often it crosses its analyze threshold, unless its
+# modifications pass ten times the threshold (docs/scheduling.md).
+
+use strict;
+use warnings;
+
+use lib 't';
+use AutoLauncherTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+my $naptime_ms = 4000;
+my $node = al_node(
+	'analyze_ration',
+	'pg_autolauncher.naptime' => '4s',
+	'pg_autolauncher.check_interval' => '200ms');
+
+# An ANALYZE of "stats" takes about a tenth of a second: its own cost
+# settings slow it.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE stats (id serial PRIMARY KEY, v int, pad text)
+		WITH (autovacuum_vacuum_cost_delay = 1,
+			  autovacuum_vacuum_cost_limit = 3);
+	INSERT INTO stats (v, pad) SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g;});
+$node->safe_psql('postgres', 'VACUUM ANALYZE stats');
+
+# Sample what pg_autolauncher recorded of its ANALYZEs: end => duration.
+my %analyzes;
+sub sample
+{
+	my $row = $node->safe_psql(
+		'postgres', q{
+		SELECT extract(epoch FROM last_autolauncher_analyze), last_analyze_ms
+		  FROM autolauncher.tables WHERE relname = 'stats'
+		   AND last_autolauncher_analyze IS NOT NULL});
+	my ($end, $ms) = split /\|/, $row;
+	$analyzes{$end} = $ms if $row ne '';
+	return;
+}
+
+# 40 s of inserts, about 1,300 rows a second: the analyze threshold (50 +
+# 10% of the table) is crossed every second or two.
+my $load = $node->background_psql('postgres');
+my $end = time() + 40;
+while (time() < $end)
+{
+	$load->query_safe(
+		"INSERT INTO stats (v, pad) SELECT g, repeat('x', 100) FROM generate_series(1, 200) g");
+	sample();
+	sleep(0.1);
+}
+
+my @ends = sort { $a <=> $b } keys %analyzes;
+cmp_ok(scalar(@ends), '>=', 3, scalar(@ends) . ' ANALYZEs of stats in 40 s');
+my @gaps;
+my $short = 0;
+for my $k (1 .. $#ends)
+{
+	my $gap_ms = ($ends[$k] - $ends[ $k - 1 ]) * 1000;
+	my $ration_ms = 50 * $analyzes{ $ends[ $k - 1 ] };
+	$ration_ms = $naptime_ms / 4 if $ration_ms < $naptime_ms / 4;
+	push @gaps, sprintf('%.0f>=%.0f', $gap_ms, $ration_ms);
+	$short++ if $gap_ms < $ration_ms;
+}
+is($short, 0,
+	'no ANALYZE came before the ration allowed (gap>=ration, ms: '
+	  . join(' ', @gaps) . ')');
+my $crossings = $node->safe_psql('postgres',
+	"SELECT n_mod_since_analyze > 50 + 0.1 * reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'stats'");
+is($crossings, 't', 'the threshold was crossed again meanwhile: it was the ration that held');
+
+#
+# Far past the threshold, the ration gives way: the planner's statistics
+# would be too far off.
+#
+$load->quit;
+my $last = $ends[-1];
+ok( $node->poll_query_until(
+		'postgres', qq{
+		SELECT extract(epoch FROM last_autolauncher_analyze) > $last
+		  FROM autolauncher.tables WHERE relname = 'stats'}),
+	'the last ANALYZE the load asked for ran');
+sample();
+@ends = sort { $a <=> $b } keys %analyzes;
+my $prev = $ends[-1];
+my $ration_s = 50 * $analyzes{$prev} / 1000;
+$ration_s = $naptime_ms / 4000 if $ration_s < $naptime_ms / 4000;
+my ($reltuples) = $node->safe_psql('postgres',
+	"SELECT reltuples FROM pg_class WHERE relname = 'stats'");
+my $rows = int(11 * (50 + 0.1 * $reltuples));
+$node->safe_psql('postgres',
+	"INSERT INTO stats (v, pad) SELECT g, 'y' FROM generate_series(1, $rows) g");
+ok( $node->poll_query_until(
+		'postgres', qq{
+		SELECT extract(epoch FROM last_autolauncher_analyze) > $prev
+		  FROM autolauncher.tables WHERE relname = 'stats'}),
+	"$rows rows inserted, 11 times the threshold: analyzed");
+sample();
+@ends = sort { $a <=> $b } keys %analyzes;
+cmp_ok(
+	$ends[-1] - $prev, '<', $ration_s,
+	sprintf('%.1fs after the ANALYZE before it, sooner than its ration of %.1fs',
+		$ends[-1] - $prev, $ration_s));
+
+al_wait_slots_free($node);
+al_counters_balance($node);
+$node->stop;
+done_testing();
