@@ -1075,7 +1075,7 @@ dispatch(PassDb *dbs, int ndbs, SlotCounts *counts, TimestampTz now,
 			AlDatabaseFacts *f = &dbs[i].facts;
 
 			/* fast tables that the workers there, and those just sent, leave */
-			if (f->due_fast - f->idle_workers - dbs[i].dispatched > 0 &&
+			if (f->due_fast > 0 && f->idle_workers + dbs[i].dispatched == 0 &&
 				f->fast_workers == 0 && !f->blocked &&
 				f->datallowconn && f->backoff_until <= now &&
 				(al_max_workers_per_database == 0 ||

@@ -587,7 +587,7 @@ xid_after(TransactionId xid, int count)
  * deadline comes next, whatever the failure backoff, and gets a scan, then
  * helpers for its due tables, as many as it can use up to the cap; then
  * the backoff; then due tables in the queue, one more worker per due table
- * no idle worker there can take; then the safety scan of a database that
+ * no idle worker there can take, all fast tables counting as one; then the safety scan of a database that
  * changed and has not been scanned for max_visit_interval.
  * per_database_cap is min(max_workers_per_database, max_workers), or
  * max_workers.  The fast lane is the launcher's to decide, since it needs
@@ -602,6 +602,7 @@ al_database_verdict(const AlVacuumSettings *s, const AlDatabaseFacts *f,
 	bool		deadline;
 	TimestampTz revisit_at;
 	TimestampTz scan_base;
+	int			takers;
 
 	memset(v, 0, sizeof(AlDatabaseVerdict));
 	if (f->blocked)
@@ -657,10 +658,15 @@ al_database_verdict(const AlVacuumSettings *s, const AlDatabaseFacts *f,
 	if (!f->datallowconn)
 		return;
 
-	if (f->due > f->idle_workers && f->workers < cap)
+	/*
+	 * One worker per due table that no idle worker there can take; but the
+	 * fast tables are one worker's work, since each takes it a moment.
+	 */
+	takers = (f->due - f->due_fast) + Min(f->due_fast, 1);
+	if (takers > f->idle_workers && f->workers < cap)
 	{
 		v->kind = AL_VISIT_QUEUE;
-		v->wanted = Min(f->due - f->idle_workers, cap - f->workers);
+		v->wanted = Min(takers - f->idle_workers, cap - f->workers);
 		return;
 	}
 

@@ -226,6 +226,7 @@ static void get_freeze_defaults(FreezeDefaults *defaults);
 static void scan_table(Form_pg_class classForm, const AutoVacOpts *opts,
 					   void *arg);
 static bool take_table(Visit *visit);
+static bool floor_known(Oid dboid);
 static void process_table(Visit *visit, Oid relid, const AlClaim *claim);
 static bool prepare_table(TableRun *run, Visit *visit);
 static void table_run_counts(Oid relid, int64 *vacuums, int64 *analyzes);
@@ -488,10 +489,13 @@ process_database(void)
 
 	/*
 	 * A scan reads all of pg_class: for wraparound, a passed freeze
-	 * deadline, the safety net, or autolauncher.request().  Otherwise the
-	 * launcher's queue says what to do.
+	 * deadline, the safety net, or autolauncher.request(); and in a
+	 * database whose floor is not known yet, so that the visit that came to
+	 * verify one table teaches the launcher every table there.  Otherwise
+	 * the launcher's queue says what to do.
 	 */
-	if (visit.kind != AL_VISIT_QUEUE && visit.kind != AL_VISIT_FAST)
+	if ((visit.kind != AL_VISIT_QUEUE && visit.kind != AL_VISIT_FAST) ||
+		!floor_known(MyDatabaseId))
 		for (int attempt = 0; attempt < SCAN_ATTEMPTS && !scanned; attempt++)
 			scanned = run_cancellable(scan_database, &visit,
 									  "scanning the tables");
@@ -538,6 +542,15 @@ process_database(void)
 
 	update_datfrozenxid(&visit);
 	CommitTransactionCommand();
+}
+
+/* Has a scan of this database taught the launcher its floor? */
+static bool
+floor_known(Oid dboid)
+{
+	AlDatabaseEntry entry;
+
+	return dbstate_copy(dboid, &entry) && entry.state == AL_DB_KNOWN;
 }
 
 /*

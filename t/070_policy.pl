@@ -172,6 +172,15 @@ check('a DDL command needs it: nothing, whatever else',
 check('due tables, no worker: one worker per due table, up to the cap',
 	'database_verdict', '{"due": 5, "cap": 3}',
 	kind => '"queue"', wanted => '3');
+check('due fast tables are one worker\'s work',
+	'database_verdict', '{"due": 4, "due_fast": 4, "cap": 3}',
+	kind => '"queue"', wanted => '1');
+check('two slow tables and fast ones: three workers',
+	'database_verdict', '{"due": 6, "due_fast": 4, "cap": 5}',
+	kind => '"queue"', wanted => '3');
+check('a fast table, the only worker there busy on a big one: a helper',
+	'database_verdict', '{"due": 1, "due_fast": 1, "workers": 1}',
+	kind => '"queue"', wanted => '1');
 check('a second worker helps at once, with the next table',
 	'database_verdict', '{"due": 2, "workers": 1, "cap": 3}',
 	kind => '"queue"', wanted => '2');
