@@ -520,7 +520,13 @@ process_database(void)
 		if (idle_ms >= LINGER_MS || al_yield_requested(MySlotNo))
 			break;
 
-		/* wait for the launcher to queue more, a cancel meaning nothing */
+		/*
+		 * Wait for the launcher to queue more, a cancel meaning nothing,
+		 * and holding no snapshot: the catalog snapshot of the last lookups
+		 * would hold back pruning in the whole database while we wait.
+		 */
+		InvalidateCatalogSnapshot();
+		Assert(MyProc->xmin == InvalidTransactionId);
 		al_set_idle(MySlotNo, true);
 		HOLD_CANCEL_INTERRUPTS();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -568,6 +574,7 @@ take_table(Visit *visit)
 							visit->kind == AL_VISIT_FAST, &claim))
 	{
 		process_table(visit, claim.relid, &claim);
+		InvalidateCatalogSnapshot();	/* as above: no xmin between tables */
 		return true;
 	}
 	if (visit->extra != NIL)
@@ -577,6 +584,7 @@ take_table(Visit *visit)
 
 		visit->extra = list_delete_first(visit->extra);
 		process_table(visit, relid, NULL);
+		InvalidateCatalogSnapshot();
 		return true;
 	}
 	return false;
