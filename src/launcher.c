@@ -737,8 +737,12 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 		database_floor(&entry, have_entry, &floor);
 		registry_walk_database(t->dboid, settings, &floor, now, &r);
 
-		if (!t->walked ? (t->changes > 0 && r.tables == 0)
-			: (r.changes_known < delta))
+		/*
+		 * The first walk cannot tell which of the changes so far its tables
+		 * account for (what the registry holds may have been entered since
+		 * they were made): a database with any change needs a discovery.
+		 */
+		if (!t->walked ? (t->changes > 0) : (r.changes_known < delta))
 			t->needs_discovery = true;
 		t->walked = true;
 		t->walked_changes = t->changes;
