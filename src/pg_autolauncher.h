@@ -326,6 +326,8 @@ typedef struct AlTableEntry
 	AlTableInfo info;			/* valid unless UNKNOWN */
 	int64		changes_seen;	/* its inserts + updates + deletes in pgstats
 								 * when the launcher last looked */
+	int64		runs_seen;		/* its vacuums + analyzes in pgstats when its
+								 * info was read */
 	float4		score;			/* urgency, while DUE */
 	TimestampTz not_before;		/* WAITING until then */
 	int			holder_slot;	/* while RUNNING */
@@ -601,6 +603,7 @@ typedef struct AlTableRecord
 	int32		last_analyze_ms;
 	int64		vacuum_count;
 	int64		analyze_count;
+	int64		runs_seen;
 } AlTableRecord;
 
 /* statefile.c */

@@ -499,7 +499,7 @@ al_retry_after_ms(int naptime_s, int max_visit_interval_s, int retries)
  *
  * A known table is judged by core's formulas with its own reloptions and
  * reltuples (al_decide_table); an unknown one with the database's floor
- * and n_live_tuples, and only a worker's look at it can say more.  A table
+ * and a reltuples of 0, and only a worker's look at it can say more.  A table
  * over a threshold is not due while it waits (not_before: its revisit or
  * retry time) or while its only work is an ANALYZE the ration defers.  A
  * temporary table, which only its own session can process, is never due.
@@ -526,7 +526,12 @@ al_table_verdict(const AlVacuumSettings *s, const AlFloor *floor,
 	{
 		al_floor_opts(s, floor, &floor_opts);
 		in.opts = &floor_opts;
-		in.reltuples = (float4) Max(in.n_live_tuples, 0);
+		/*
+		 * Not n_live_tuples: a manual ANALYZE may have set reltuples lower,
+		 * and only the base thresholds are sure to be at or below the
+		 * table's own.
+		 */
+		in.reltuples = 0;
 		in.relfrozenxid = InvalidTransactionId;
 		in.relminmxid = InvalidMultiXactId;
 	}

@@ -74,6 +74,7 @@ typedef struct TableCounters
 	double		n_dead_tuples;
 	double		inserts_since_vacuum;
 	double		changes_since_analyze;
+	int64		runs;			/* vacuums and analyzes, manual or not */
 } TableCounters;
 
 /* One table of a walk: what was copied, read and decided. */
@@ -84,6 +85,8 @@ typedef struct WalkItem
 	bool		info_known;
 	AlTableInfo info;
 	int64		changes_seen;
+	int64		runs_seen;
+	bool		stale;			/* another run since its info was read */
 	TimestampTz not_before;
 	TimestampTz last_analyze;
 	int32		last_analyze_ms;
@@ -123,6 +126,8 @@ read_table_counters(Oid dboid, Oid relid, TableCounters *c)
 		c->n_dead_tuples = shrel->stats.n_dead_tuples;
 		c->inserts_since_vacuum = shrel->stats.inserts_since_vacuum;
 		c->changes_since_analyze = shrel->stats.changes_since_analyze;
+		c->runs = shrel->stats.vacuum_count + shrel->stats.autovac_vacuum_count +
+			shrel->stats.analyze_count + shrel->stats.autovac_analyze_count;
 		LWLockRelease(&shrel->header.lock);
 	}
 	dshash_release_lock(pgStatLocal.shared_hash, p);
@@ -411,6 +416,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			it->info_known = (e->info.relkind != '\0');
 			it->info = e->info;
 			it->changes_seen = e->changes_seen;
+			it->runs_seen = e->runs_seen;
 			it->not_before = e->not_before;
 			it->last_analyze = e->last_analyze;
 			it->last_analyze_ms = e->last_analyze_ms;
@@ -435,6 +441,16 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		}
 		r->changes_known += (it->counters.changes >= it->changes_seen)
 			? it->counters.changes - it->changes_seen : it->counters.changes;
+
+		/*
+		 * A VACUUM or ANALYZE not ours (a manual one, or core's) may have
+		 * moved its reltuples, which its thresholds use: judge it with the
+		 * floor until a worker reads it again.
+		 */
+		it->stale = it->info_known && it->state != AL_TABLE_RUNNING &&
+			it->counters.runs != it->runs_seen;
+		if (it->stale)
+			it->info_known = false;
 		fill_facts(&facts, it->key.relid, it->info_known, &it->info,
 				   &it->counters, it->not_before, it->last_analyze,
 				   it->last_analyze_ms, it->last_run_ms, &opts);
@@ -475,6 +491,13 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 				continue;
 			}
 			e->changes_seen = it->counters.changes;
+			if (it->stale && e->state != AL_TABLE_RUNNING &&
+				e->runs_seen == it->runs_seen)
+			{
+				memset(&e->info, 0, sizeof(AlTableInfo));
+				if (e->state == AL_TABLE_IDLE)
+					(void) tablestate_transition(db, e, AL_TABLE_UNKNOWN);
+			}
 
 			if (e->state == AL_TABLE_RUNNING)
 			{
@@ -722,6 +745,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	AlTableVerdict v;
 	AutoVacOpts opts;
 	TableCounters c;
+	TableCounters runs;
 
 	memset(&c, 0, sizeof(c));
 	c.found = input->has_stats;
@@ -729,6 +753,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	c.n_dead_tuples = input->n_dead_tuples;
 	c.inserts_since_vacuum = input->inserts_since_vacuum;
 	c.changes_since_analyze = input->changes_since_analyze;
+	read_table_counters(dboid, relid, &runs);
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	db = table_db_locked(dboid, true);
@@ -737,6 +762,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	if (e != NULL)
 	{
 		e->info = *info;
+		e->runs_seen = runs.runs;
 		if (e->state == AL_TABLE_UNKNOWN ||
 			(end_waits && e->state == AL_TABLE_WAITING))
 			(void) tablestate_transition(db, e, AL_TABLE_IDLE);
@@ -836,6 +862,10 @@ registry_release(Oid dboid, Oid relid, int slotno, uint64 generation,
 	AlTableDb  *db;
 	AlTableEntry *e;
 	bool		trouble = r->cancelled || r->skipped || r->failed;
+	TableCounters runs;
+
+	/* our own runs counted: only later ones make its info stale */
+	read_table_counters(dboid, relid, &runs);
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	db = table_db_locked(dboid, false);
@@ -844,7 +874,10 @@ registry_release(Oid dboid, Oid relid, int slotno, uint64 generation,
 		e->holder_slot == slotno && e->holder_generation == generation)
 	{
 		if (r->info_valid)
+		{
 			e->info = r->info;
+			e->runs_seen = runs.runs;
+		}
 		if (r->vacuumed)
 		{
 			e->last_vacuum = now;
@@ -944,6 +977,7 @@ registry_records(int *count)
 		r->last_analyze_ms = e->last_analyze_ms;
 		r->vacuum_count = e->vacuum_count;
 		r->analyze_count = e->analyze_count;
+		r->runs_seen = e->runs_seen;
 	}
 	LWLockRelease(AlShared->lock);
 	*count = n;
@@ -979,6 +1013,7 @@ registry_restore(const AlTableRecord *records, int count)
 			e->last_analyze_ms = r->last_analyze_ms;
 			e->vacuum_count = r->vacuum_count;
 			e->analyze_count = r->analyze_count;
+			e->runs_seen = r->runs_seen;
 			if (e->state == AL_TABLE_UNKNOWN && r->info.relkind != '\0')
 				(void) tablestate_transition(db, e, AL_TABLE_IDLE);
 		}

@@ -86,10 +86,14 @@ check('unknown table, unknown floor: any dead tuple, to verify',
 check('unknown table, unknown floor, no change: not due',
 	'table_verdict', '{"known": false, "n_live": 100000}',
 	due => 'false', headroom => '0');
-check('unknown table, known floor: the GUCs with n_live_tup as reltuples',
+check('unknown table, known floor: the base thresholds only, whatever n_live_tup',
 	'table_verdict',
 	'{"known": false, "floor_known": true, "n_live": 1000, "n_dead": 200}',
-	due => 'false', headroom => '50');
+	due => 'true', verify => 'true');
+check('unknown table, known floor, under the base threshold: not due',
+	'table_verdict',
+	'{"known": false, "floor_known": true, "n_live": 1000, "n_dead": 40}',
+	due => 'false', headroom => '10');
 check('unknown table, floor lowered by one table\'s reloption',
 	'table_verdict',
 	'{"known": false, "floor_known": true, "floor_vacuum_threshold": 0, "floor_vacuum_scale_factor": 0, "n_live": 1000, "n_dead": 1}',
