@@ -35,6 +35,7 @@ $node->safe_psql('postgres', 'VACUUM ANALYZE hot');
 # schedule as it goes.
 my $load = $node->background_psql('postgres');
 my @samples;    # [time, schedule, wait_until, last run's end, runs]
+my ($idle_samples, $idle_with_xmin) = (0, 0);
 my $end = time() + 30;
 while (time() < $end)
 {
@@ -47,51 +48,64 @@ while (time() < $end)
 		       autolauncher_vacuum_count
 		  FROM autolauncher.tables WHERE relname = 'hot'});
 	push @samples, [ time(), $schedule // '', $wait_until, $last, $count ];
+
+	# a worker waiting in the database for more work holds no snapshot
+	my ($idle, $idle_xmin) = split /\|/,
+	  $node->safe_psql(
+		'postgres', q{
+		SELECT count(*), count(a.backend_xmin)
+		  FROM autolauncher.workers w JOIN pg_stat_activity a USING (pid)
+		 WHERE w.idle});
+	$idle_samples += $idle;
+	$idle_with_xmin += $idle_xmin;
 	sleep(0.1);
 }
 $load->quit;
 
-# Each run ends with a revisit time: gather them, in order.
-my %revisit;    # end of a run => the revisit time set as it ended
+# Each run ends with a revisit time: going through the samples in order,
+# a run ends where 'running' turns 'waiting', and the next run starts at
+# the next 'running' sample.  (Runs are told apart by the schedule, not by
+# last_autolauncher_vacuum: a run that only analyzes, or finds nothing to
+# do, leaves that as it was.)
+my @runs;    # [first sample after the run: time, its revisit time, next run's start]
+my $prev = '';
 for my $s (@samples)
 {
-	my ($at, $schedule, $wait_until, $last) = @$s;
-	$revisit{$last} = $wait_until
-	  if $schedule eq 'waiting' && $last ne '' && $wait_until ne '';
+	my ($at, $schedule, $wait_until) = @$s;
+	if ($prev eq 'running' && $schedule eq 'waiting' && $wait_until ne '')
+	{
+		push @runs, [ $at, $wait_until, undef ];
+	}
+	elsif ($schedule eq 'running' && $prev ne 'running' && @runs
+		&& !defined $runs[-1][2])
+	{
+		$runs[-1][2] = $at;
+	}
+	$prev = $schedule;
 }
-my @ends = sort { $a <=> $b } keys %revisit;
-cmp_ok(scalar(@ends), '>=', 3,
-	scalar(@ends) . ' runs on hot in 30 s');
+cmp_ok(scalar(@runs), '>=', 3, scalar(@runs) . ' runs on hot in 30 s');
 
 # No sample saw hot taken again before its revisit time, and none saw it
 # wait long after that time without being taken.
 my ($early, $late, @report) = (0, 0);
-for my $k (0 .. $#ends - 1)
+for my $r (grep { defined $_->[2] } @runs)
 {
-	my ($this_end, $next_end) = @ends[ $k, $k + 1 ];
-	my $due_at = $revisit{$this_end};
-	# The run that set last_autolauncher_vacuum may still be analyzing
-	# the table: the next run starts at the first 'running' sample after
-	# the table was seen waiting.
-	my ($waited) = map { $_->[0] }
-	  grep { $_->[0] > $this_end && $_->[1] eq 'waiting' } @samples;
-	next unless defined $waited;
-	my ($taken) = map { $_->[0] }
-	  grep { $_->[0] > $waited && $_->[1] eq 'running' } @samples;
-	next unless defined $taken;
+	my ($seen_waiting, $due_at, $taken) = @$r;
 	$early++ if $taken < $due_at;
 	$late++ if $taken > $due_at + 3;
 	push @report,
-	  sprintf('revisit %.1fs after the run, taken %.1fs after it',
-		$due_at - $this_end, $taken - $this_end);
+	  sprintf('revisit %.1fs after the run was seen over, taken %.1fs after it',
+		$due_at - $seen_waiting, $taken - $seen_waiting);
 }
 is($early, 0,
 	'hot was never taken again before its revisit time: ' . join('; ', @report));
 is($late, 0, 'and always within 3 s after it');
 
-# Its runs were its revisit time apart at least.
-my $close = grep { $ends[$_] < $revisit{ $ends[ $_ - 1 ] } } 1 .. $#ends;
-is($close, 0, 'no run ended before the revisit time of the run before it');
+# Between its runs, the worker waits for them in the database: it must not
+# hold back pruning there meanwhile.
+cmp_ok($idle_samples, '>', 0,
+	"a worker was seen waiting for more work $idle_samples times");
+is($idle_with_xmin, 0, 'and it never held an xmin while it waited');
 
 al_wait_slots_free($node);
 al_counters_balance($node);
