@@ -264,6 +264,7 @@ table_enter_locked(AlTableDb *db, Oid relid, bool create)
 
 		dlist_foreach(iter, &AlShared->table_lru)
 		{
+			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
 			AlTableEntry *old = dlist_container(AlTableEntry, lru_link, iter.cur);
 
 			if (old->state == AL_TABLE_IDLE || old->state == AL_TABLE_UNKNOWN)
@@ -408,6 +409,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		items = palloc(sizeof(WalkItem) * db->ntables);
 		dlist_foreach(iter, &db->tables)
 		{
+			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
 			AlTableEntry *e = dlist_container(AlTableEntry, db_link, iter.cur);
 			WalkItem   *it = &items[nitems++];
 
@@ -612,10 +614,11 @@ registry_discover(const Oid *dboids, const AlFloor *floors, int ndbs,
 	{
 		AlTableFacts facts;
 		AlTableInfo none;
+		AutoVacOpts unused;
 
 		memset(&none, 0, sizeof(none));
 		fill_facts(&facts, found[i].relid, false, &none, &found[i].counters,
-				   0, 0, -1, -1, NULL);
+				   0, 0, -1, -1, &unused);
 		al_table_verdict(s, &floors[found[i].db_index], &facts, now,
 						 &found[i].verdict);
 	}
@@ -714,6 +717,7 @@ registry_queue(Oid dboid, AlTableDb *copy, double *best_score)
 		*copy = *db;
 		dlist_foreach(iter, &db->queue)
 		{
+			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
 			AlTableEntry *e = dlist_container(AlTableEntry, queue_link, iter.cur);
 
 			*best_score = Max(*best_score, e->score);
@@ -746,6 +750,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	AutoVacOpts opts;
 	TableCounters c;
 	TableCounters runs;
+	AlFloor		known;			/* unused: the table is known */
 
 	memset(&c, 0, sizeof(c));
 	c.found = input->has_stats;
@@ -754,6 +759,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	c.inserts_since_vacuum = input->inserts_since_vacuum;
 	c.changes_since_analyze = input->changes_since_analyze;
 	read_table_counters(dboid, relid, &runs);
+	al_floor_init(&known);
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	db = table_db_locked(dboid, true);
@@ -772,7 +778,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 					   end_waits ? 0 : e->not_before,
 					   e->last_analyze, e->last_analyze_ms,
 					   Max(e->last_vacuum_ms, e->last_analyze_ms), &opts);
-			al_table_verdict(s, NULL, &facts, now, &v);
+			al_table_verdict(s, &known, &facts, now, &v);
 			if (v.due)
 				make_due(db, e, &v);
 			else if (e->state == AL_TABLE_DUE)
@@ -795,6 +801,7 @@ queue_best_locked(AlTableDb *db, bool fast_only)
 
 	dlist_foreach(iter, &db->queue)
 	{
+		/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
 		AlTableEntry *e = dlist_container(AlTableEntry, queue_link, iter.cur);
 
 		if (fast_only && !(e->due_flags & AL_DUE_FAST))
