@@ -14,16 +14,21 @@
  *	2. claims its slot (REQUESTED -> RUNNING) and registers an exit callback
  *	   that frees the slot and sets the launcher's latch, however the worker
  *	   ends short of a crash;
- *	3. lists the database's tables, matviews and TOAST tables and decides,
- *	   with core autovacuum's formulas (policy.c), which need vacuum or
- *	   analyze, most urgent first; it publishes the lowest thresholds it saw,
- *	   which the launcher's estimates use from then on;
- *	4. for each table: claims it in its slot (so no two workers process one
- *	   table), re-checks fresh stats, takes its share of the cost budget,
- *	   and runs vacuum() directly, as core's autovacuum_do_vac_analyze()
- *	   does.  What the run achieved is read back from the table's own
- *	   statistics counters, so a table that SKIP_LOCKED passed over, or whose
- *	   run was cancelled, is reported as such and left for a retry;
+ *	3. scans the database's pg_class, when it was sent for a scan
+ *	   (wraparound, a freeze deadline, the safety net, a request) or to a
+ *	   database whose floor is unknown: it tells the registry (registry.c)
+ *	   what each table is, queues those due by core's exact formulas
+ *	   (policy.c), and publishes the database's floor and freeze deadline;
+ *	4. takes the most urgent table of its database's queue (only fast ones,
+ *	   in the fast lane), and the next, until the queue has stayed empty
+ *	   for LINGER_MS, it has worked a naptime, or the launcher asks it to
+ *	   yield.  For each table it re-checks fresh stats and the current
+ *	   pg_class row, takes its share of the cost budget, and runs vacuum()
+ *	   directly, as core's autovacuum_do_vac_analyze() does.  What the run
+ *	   achieved is read back from the table's own statistics counters and
+ *	   reported to the registry (registry_release), so a table that
+ *	   SKIP_LOCKED passed over, or whose run was cancelled, waits for its
+ *	   retry.  Between tables, and while it waits, it holds no snapshot;
  *	5. updates pg_database.datfrozenxid once, as core's worker does, even
  *	   when it vacuumed nothing: a database whose oldest table was dropped
  *	   must see its datfrozenxid advance.
@@ -31,7 +36,7 @@
  * Errors.  An error in one table is logged and the worker moves on.  A
  * cancel (SIGINT: pg_cancel_backend(), or a session that waited
  * deadlock_timeout for one of our locks) ends only the step it lands in:
- * the current table, or the listing of the tables, which is then retried;
+ * the current table, or the scan of the tables, which is then retried;
  * the little bookkeeping outside those steps holds cancels off.  Once the
  * worker has claimed its slot, a cancel never ends it.  SIGTERM runs die(),
  * so a vacuum in progress is interrupted at its next CHECK_FOR_INTERRUPTS()
@@ -44,8 +49,8 @@
  * (t/060_memory.pl); PostgreSQL's own caches of the relations it opens
  * grow with the database, as in core's worker.
  *
- * The design, and why the worker may set PROC_IS_AUTOVACUUM, is in
- * docs/design.md.
+ * The design is in docs/design.md and docs/scheduling.md; why the worker
+ * may set PROC_IS_AUTOVACUUM is at yield_to_lock_waiters().
  *
  * IDENTIFICATION
  *	  src/worker.c
