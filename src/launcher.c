@@ -182,6 +182,7 @@ static void read_database_list(TimestampTz now);
 static int64 database_changes(Oid dboid);
 static void walk_databases(const AlVacuumSettings *settings, TimestampTz now);
 static void discover_tables(const AlVacuumSettings *settings, TimestampTz now);
+static TimestampTz next_planned_event(PassDb *dbs, int ndbs, TimestampTz now);
 static PassDb *judge_databases(const AlVacuumSettings *settings,
 							   TimestampTz now, int *ndbs, SlotCounts *counts);
 static void dispatch(PassDb *dbs, int ndbs, SlotCounts *counts,
@@ -516,10 +517,44 @@ run_cycle(void)
 	dispatch(dbs, ndbs, &counts, now, &next_cycle_at);
 	publish_verdicts(dbs, ndbs);
 
+	/*
+	 * Wake for what is planned before the check interval ends, as well: a
+	 * waiting table's time, a deferred discovery, a backoff's end or a
+	 * safety scan.  (With the default interval of a second this matters
+	 * little; with a long one, these would otherwise wait for it.)
+	 */
+	next_cycle_at = Min(next_cycle_at, next_planned_event(dbs, ndbs, now));
+
 	/* everything this pass allocated goes; nothing is kept between passes */
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(LauncherCycleContext);
 	return next_cycle_at;
+}
+
+/* The earliest event after now that a pass must handle; DT_NOEND if none. */
+static TimestampTz
+next_planned_event(PassDb *dbs, int ndbs, TimestampTz now)
+{
+	TimestampTz next = DT_NOEND;
+	HASH_SEQ_STATUS seq;
+	DbTrack    *t;
+	bool		discovery_pending = false;
+
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
+	{
+		if (t->next_event_at > now)
+			next = Min(next, t->next_event_at);
+		if (t->has_queue && t->queue.wake_at > now)
+			next = Min(next, t->queue.wake_at);
+		discovery_pending |= t->needs_discovery;
+	}
+	if (discovery_pending && next_discovery_at > now)
+		next = Min(next, next_discovery_at);
+	for (int i = 0; i < ndbs; i++)
+		if (dbs[i].verdict.next_check_at > now)
+			next = Min(next, dbs[i].verdict.next_check_at);
+	return next;
 }
 
 /*

@@ -101,6 +101,9 @@ unlike(slurp_file($node->logfile, $offset), qr/reinitializing/,
 #
 # The launcher dies between reserving a slot and registering its worker.
 #
+# (The launcher is off while the work is made and the fault set, or it
+# would dispatch to "another" before the fault is armed.)
+al_reload($node, 'pg_autolauncher.enabled' => 'off');
 $node->safe_psql('postgres', 'CREATE DATABASE another');
 $node->safe_psql('another',
 	'CREATE TABLE t AS SELECT generate_series(1, 5000) AS v; DELETE FROM t');
@@ -108,6 +111,7 @@ my $failures_before = al_status($node, 'launch_failures');
 $old_launcher = al_status($node, 'launcher_pid');
 $offset = -s $node->logfile;
 al_inject($node, 'launcher_dispatch');
+al_reload($node, 'pg_autolauncher.enabled' => 'on');
 
 $node->wait_for_log(qr/injected launcher error/, $offset);
 is( $node->safe_psql(
