@@ -21,13 +21,14 @@ for my $i (1 .. 20)
 	$node->safe_psql("db$i", 'CREATE TABLE t (v int)');
 }
 
-# Let the launcher make its first visit everywhere and go quiet.
+# Let the launcher look at every database and go quiet.  (Whether it
+# needs to visit them first depends on what it knows of template1, which
+# they were copied from: that is t/021's and t/023's subject.)
 ok( $node->poll_query_until(
 		'postgres', q{
 		SELECT count(*) = 20 FROM autolauncher.databases
-		 WHERE datname LIKE 'db%' AND dispatch_count > 0
-		   AND last_finished_at IS NOT NULL}),
-	'every database had its first visit');
+		 WHERE datname LIKE 'db%' AND reason = 'below thresholds'}),
+	'every database is below thresholds');
 al_wait_slots_free($node);
 my $dispatches = $node->safe_psql('postgres',
 	"SELECT dispatch_count FROM autolauncher.databases WHERE datname = 'db13'");
