@@ -17,6 +17,9 @@ my $node = al_node(
 	'toggles',
 	'pg_autolauncher.enabled' => 'off',
 	'pg_autolauncher.max_workers' => '3',
+	# the subject is max_workers: no fast-lane worker beside the regular
+	# ones (the tables here are small enough for it)
+	'pg_autolauncher.fast_lane_workers' => 0,
 	'pg_autolauncher.naptime' => '1h');
 
 sub set_and_reload
