@@ -336,7 +336,7 @@ dbstate_records(int *count)
 	int			n = 0;
 
 	LWLockAcquire(AlShared->lock, LW_SHARED);
-	records = palloc(sizeof(AlDbRecord) *
+	records = palloc0(sizeof(AlDbRecord) *
 					 Max(hash_get_num_entries(AlDatabases), 1));
 	hash_seq_init(&seq, AlDatabases);
 	while ((entry = hash_seq_search(&seq)) != NULL)

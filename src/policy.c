@@ -227,6 +227,8 @@ al_decide_table(const AlVacuumSettings *s, const AlTableInput *t,
 void
 al_opts_compact(const AutoVacOpts *opts, AlTableOpts *c)
 {
+	/* zeroed whole: the state file writes it, padding included */
+	memset(c, 0, sizeof(AlTableOpts));
 	c->enabled = opts ? opts->enabled : true;
 	c->vacuum_threshold = opts ? opts->vacuum_threshold : -1;
 	c->vacuum_ins_threshold = (opts && opts->vacuum_ins_threshold >= -1)
@@ -274,6 +276,7 @@ al_opts_expand(const AlTableOpts *c, AutoVacOpts *opts)
 void
 al_floor_init(AlFloor *floor)
 {
+	memset(floor, 0, sizeof(AlFloor));
 	floor->known = false;
 	al_opts_compact(NULL, &floor->min);
 }

@@ -969,7 +969,7 @@ registry_records(int *count)
 	int			n = 0;
 
 	LWLockAcquire(AlShared->lock, LW_SHARED);
-	records = palloc(sizeof(AlTableRecord) *
+	records = palloc0(sizeof(AlTableRecord) *
 					 Max(hash_get_num_entries(AlTables), 1));
 	hash_seq_init(&seq, AlTables);
 	while ((e = hash_seq_search(&seq)) != NULL)

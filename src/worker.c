@@ -708,6 +708,8 @@ static void
 fill_table_info(AlTableInfo *info, Form_pg_class classForm,
 				const AutoVacOpts *opts)
 {
+	/* zeroed whole: the state file writes it, padding included */
+	memset(info, 0, sizeof(AlTableInfo));
 	info->relkind = classForm->relkind;
 	info->relpersistence = classForm->relpersistence;
 	al_opts_compact(opts, &info->opts);
