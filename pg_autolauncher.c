@@ -37,6 +37,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 
 #include "src/pg_autolauncher.h"
 
@@ -67,6 +68,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static void define_gucs(void);
+static void add_worker_processes(void);
 static void register_launcher(void);
 static Size shared_state_size(void);
 static void al_shmem_request(void);
@@ -91,7 +93,73 @@ _PG_init(void)
 	shmem_startup_hook = al_shmem_startup;
 
 	al_install_utility_hook();
+	add_worker_processes();
 	register_launcher();
+}
+
+/* Where a setting's value came from (guc_tables.h has no function for it). */
+static GucSource
+setting_source(const char *name)
+{
+#if PG_VERSION_NUM >= 160000
+	int			nvars;
+	struct config_generic **vars = get_guc_variables(&nvars);
+#else
+	struct config_generic **vars = get_guc_variables();
+	int			nvars = GetNumConfigOptions();
+#endif
+
+	for (int i = 0; i < nvars; i++)
+		if (strcmp(vars[i]->name, name) == 0)
+			return vars[i]->source;
+	return PGC_S_DEFAULT;
+}
+
+/*
+ * add_worker_processes
+ *		Make room for our background workers in max_worker_processes.
+ *
+ * Core's autovacuum workers have a budget of their own
+ * (autovacuum_max_workers); ours are background workers, which share
+ * max_worker_processes with parallel queries, logical replication and
+ * other extensions.  What we can ever use is the launcher and one process
+ * per worker slot (a slot is reused only once the postmaster has freed its
+ * last worker's process slot: al_reserve_slot, slots.c).
+ *
+ * Left at its default, max_worker_processes gets that added on top, before
+ * the postmaster sizes its process arrays (PostmasterMain() calls
+ * InitializeMaxBackends() after loading the preloaded libraries, so that
+ * they can): the 8 processes it stands for stay whole for everyone else.
+ * Set by the DBA, it is theirs: we change nothing, which would only make
+ * every reload complain that the file's value needs a restart; but the
+ * server refuses to start unless it leaves max_parallel_workers free
+ * beside ours.
+ */
+static void
+add_worker_processes(void)
+{
+	int			ours = 1 + al_worker_slots;
+	char		value[32];
+
+	if (setting_source("max_worker_processes") != PGC_S_DEFAULT)
+	{
+		if (max_worker_processes < ours + max_parallel_workers)
+			ereport(FATAL,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("max_worker_processes (%d) is too low for pg_autolauncher",
+							max_worker_processes),
+					 errdetail("pg_autolauncher uses up to %d background worker processes, its launcher and pg_autolauncher.worker_slots (%d), and max_parallel_workers (%d) must remain beside them.",
+							   ours, al_worker_slots, max_parallel_workers),
+					 errhint("Set max_worker_processes to at least %d, or remove it from the configuration to let pg_autolauncher add its %d processes to the default.",
+							 ours + max_parallel_workers, ours)));
+		return;
+	}
+	snprintf(value, sizeof(value), "%d", max_worker_processes + ours);
+	ereport(LOG,
+			(errmsg("pg_autolauncher adds %d to max_worker_processes, for its launcher and %d worker slots: it is %s",
+					ours, al_worker_slots, value)));
+	SetConfigOption("max_worker_processes", value, PGC_POSTMASTER,
+					PGC_S_OVERRIDE);
 }
 
 static void

@@ -1011,6 +1011,13 @@ send_worker(PassDb *db, AlVisitKind kind, TimestampTz now,
 	slotno = al_reserve_slot(db->facts.dboid, kind, false, &generation);
 	if (slotno == AL_RESERVE_BLOCKED)
 		return true;			/* not this one; the others may go */
+	if (slotno == AL_RESERVE_EXITING)
+	{
+		/* the next pass finds the exited workers' slots free */
+		*next_cycle_at = Min(*next_cycle_at,
+							 TimestampTzPlusMilliseconds(now, MIN_SLEEP_MS));
+		return false;
+	}
 	if (slotno < 0)
 		return false;			/* request() took the last slots */
 

@@ -136,6 +136,12 @@ typedef struct AlSlot
 	bool		yield_requested;	/* another database needs the slot */
 	bool		handle_valid;	/* handle below has been stored */
 	AlWorkerHandle handle;
+	/*
+	 * FREE: the last worker's handle, until the postmaster has freed its
+	 * process slot; the slot is not reused before (al_reserve_slot).
+	 */
+	bool		last_handle_valid;
+	AlWorkerHandle last_handle;
 	TimestampTz requested_at;
 	TimestampTz started_at;
 
@@ -177,6 +183,7 @@ typedef enum AlInjectLauncher
 /* al_reserve_slot() results besides a slot number */
 #define AL_RESERVE_NO_SLOT		(-1)
 #define AL_RESERVE_BLOCKED		(-2)
+#define AL_RESERVE_EXITING		(-3)	/* free slots' workers still exiting */
 
 /* Launcher states shown by autolauncher.status. */
 typedef enum AlLauncherState

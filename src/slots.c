@@ -69,10 +69,18 @@ static void cost_deactivate_locked(AlSlot *slot);
  * autolauncher.request().
  *
  * Returns the slot number and its new generation; AL_RESERVE_NO_SLOT when
- * every slot is in use; AL_RESERVE_BLOCKED when a DDL command needs the
+ * every slot is in use; AL_RESERVE_EXITING when the free ones' last workers
+ * are still exiting; AL_RESERVE_BLOCKED when a DDL command needs the
  * database to itself (ddl.c).  The block is checked under the same lock
  * that reserves the slot, so a worker is never sent into a database once
  * its DDL has started.  The caller must follow up with al_register_worker().
+ *
+ * A worker frees its slot as it exits, a moment before the postmaster
+ * frees its background worker process slot.  Reusing the slot at once
+ * would hold one process slot more than worker_slots, for that moment,
+ * taken from max_worker_processes' share for others
+ * (add_worker_processes, pg_autolauncher.c); so a slot is reused only once
+ * its last worker is gone.
  */
 int
 al_reserve_slot(Oid dboid, AlVisitKind kind, bool manual, uint64 *generation)
@@ -89,9 +97,20 @@ al_reserve_slot(Oid dboid, AlVisitKind kind, bool manual, uint64 *generation)
 	{
 		AlSlot	   *slot = &AlShared->slots[i];
 		uint64		gen;
+		pid_t		pid;
 
 		if (slot->state != AL_SLOT_FREE)
 			continue;
+		if (slot->last_handle_valid)
+		{
+			if (GetBackgroundWorkerPid((BackgroundWorkerHandle *) &slot->last_handle,
+									   &pid) != BGWH_STOPPED)
+			{
+				slotno = AL_RESERVE_EXITING;
+				continue;
+			}
+			slot->last_handle_valid = false;
+		}
 
 		gen = slot->generation + 1;
 		memset(slot, 0, sizeof(AlSlot));
@@ -376,10 +395,14 @@ static void
 free_slot_locked(AlSlot *slot)
 {
 	uint64		gen = slot->generation;
+	bool		had_handle = slot->handle_valid;
+	AlWorkerHandle handle = slot->handle;
 
 	memset(slot, 0, sizeof(AlSlot));
 	slot->generation = gen;
 	slot->state = AL_SLOT_FREE;
+	slot->last_handle_valid = had_handle;
+	slot->last_handle = handle;
 }
 
 /*

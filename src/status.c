@@ -440,7 +440,15 @@ pg_autolauncher_request(PG_FUNCTION_ARGS)
 				 errmsg("cannot vacuum invalid database \"%s\"", dbname),
 				 errhint("Use DROP DATABASE to drop invalid databases.")));
 
-	slotno = al_reserve_slot(dboid, AL_VISIT_NONE, true, &generation);
+	/* a free slot whose worker is still exiting is free a moment later */
+	for (int waited_ms = 0;; waited_ms += 10)
+	{
+		slotno = al_reserve_slot(dboid, AL_VISIT_NONE, true, &generation);
+		if (slotno != AL_RESERVE_EXITING || waited_ms >= 5000)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L);
+	}
 	if (slotno == AL_RESERVE_BLOCKED)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),

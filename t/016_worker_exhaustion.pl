@@ -1,6 +1,11 @@
-# Case 8 of the crash semantics: max_worker_processes is too small.  The
-# launcher fails to register workers, logs it clearly at most once per
-# cycle, counts it, retries, and resumes when a slot frees up.
+# Case 8 of the crash semantics: max_worker_processes is too small.
+#
+# Set too low in the configuration for our processes and
+# max_parallel_workers, the server refuses to start, and says why.  Set
+# just high enough, but with other background workers taking what we
+# counted on, the launcher fails to register workers, logs it clearly at
+# most once per cycle, counts it, retries, and resumes when a slot frees
+# up.
 
 use strict;
 use warnings;
@@ -11,13 +16,36 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-# Two background worker slots: the launcher takes one, so only one worker
-# can run (the logical replication launcher is not started).
+my $tight = PostgreSQL::Test::Cluster->new('tight');
+$tight->init;
+$tight->append_conf(
+	'postgresql.conf', q{
+shared_preload_libraries = 'pg_autolauncher'
+autovacuum = off
+max_worker_processes = 16
+});
+ok(!$tight->start(fail_ok => 1),
+	'max_worker_processes = 16: the server does not start');
+like(
+	slurp_file($tight->logfile),
+	qr/FATAL:  max_worker_processes \(16\) is too low for pg_autolauncher
+.*DETAIL:  pg_autolauncher uses up to 9 background worker processes, its launcher and pg_autolauncher.worker_slots \(8\), and max_parallel_workers \(8\) must remain beside them.
+.*HINT:  Set max_worker_processes to at least 17, or remove it from the configuration to let pg_autolauncher add its 9 processes to the default./,
+	'it says what it needs, and what to do');
+
+# Three background worker processes: exactly our launcher and two worker
+# slots, with no parallel workers.  But the logical replication launcher
+# takes one, so only one of our workers can run.
 my $node = al_node(
 	'exhaustion',
 	'pg_autolauncher.enabled' => 'off',
-	max_worker_processes => '2',
-	max_logical_replication_workers => '0');
+	'pg_autolauncher.worker_slots' => '2',
+	'pg_autolauncher.max_workers' => '2',
+	'pg_autolauncher.fast_lane_workers' => '0',
+	max_parallel_workers => '0',
+	max_worker_processes => '3');
+is($node->safe_psql('postgres', 'SHOW max_worker_processes'),
+	'3', 'a max_worker_processes set in the configuration is left as it is');
 
 $node->safe_psql('postgres', 'CREATE DATABASE busy');
 $node->safe_psql('postgres', 'CREATE DATABASE other');
