@@ -239,17 +239,22 @@ dbstate_publish_scan(Oid dboid, const AlFloor *floor,
 
 /*
  * dbstate_publish_frozenxid
- *		A worker updated, and read, the database's datfrozenxid.
+ *		A worker updated, and read, the database's datfrozenxid and
+ *		datminmxid: the launcher reads pg_database only now and then.
  */
 void
-dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid)
+dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid,
+						  MultiXactId datminmxid)
 {
 	AlDatabaseEntry *entry;
 
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	entry = dbstate_entry_locked(dboid, false);
 	if (entry != NULL)
+	{
 		entry->datfrozenxid = datfrozenxid;
+		entry->datminmxid = datminmxid;
+	}
 	LWLockRelease(AlShared->lock);
 }
 

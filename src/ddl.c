@@ -18,8 +18,8 @@
  *	   has CREATEDB where the command needs it, may use the template and the
  *	   tablespace, runs the command where core allows it (not in a
  *	   transaction block, not in a read-only transaction), and nothing else
- *	   that core checks first would refuse it (a replication slot or a
- *	   subscription on a database to drop, say).  If not, it does nothing
+ *	   that core checks first would refuse it (an active logical slot or
+ *	   a subscription on a database to drop, say).  If not, it does nothing
  *	   and core raises its own error: a role that may not run the command
  *	   cannot disturb a worker by trying;
  *	2. it blocks the database in shared memory (al_block_database), so the
@@ -291,9 +291,12 @@ target_name(Node *parsetree, bool isTopLevel, bool *force)
 				/* PreventInTransactionBlock(), as standard_ProcessUtility() */
 				if (IsInTransactionBlock(isTopLevel) || !OidIsValid(dboid))
 					return NULL;
-				/* dropdb() refuses a database with slots or subscriptions */
-				if (ReplicationSlotsCountDBSlots(dboid, &nslots, &nslots_active) ||
-					CountDBSubscriptions(dboid) > 0)
+				/*
+				 * dropdb() refuses a database with an active logical slot or
+				 * a subscription; it drops inactive slots itself.
+				 */
+				(void) ReplicationSlotsCountDBSlots(dboid, &nslots, &nslots_active);
+				if (nslots_active > 0 || CountDBSubscriptions(dboid) > 0)
 					return NULL;
 				*force = (find_option(stmt->options, "force") != NULL);
 				return stmt->dbname;

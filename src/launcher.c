@@ -111,6 +111,8 @@ typedef struct DbTrack
 	bool		datistemplate;
 	TransactionId datfrozenxid;
 	MultiXactId datminmxid;
+	TimestampTz last_dispatch_at;	/* for a database beyond max_databases,
+									 * which has no shared entry to keep it */
 
 	/* its statistics counter, and the walks of its tables */
 	int64		changes;		/* now; -1: no statistics entry */
@@ -921,7 +923,11 @@ judge_databases(const AlVacuumSettings *settings, TimestampTz now, int *ndbs,
 			TransactionIdPrecedes(f->datfrozenxid, entry.datfrozenxid))
 			f->datfrozenxid = entry.datfrozenxid;
 		f->datminmxid = t->datminmxid;
+		if (have_entry && MultiXactIdIsValid(entry.datminmxid) &&
+			MultiXactIdPrecedes(f->datminmxid, entry.datminmxid))
+			f->datminmxid = entry.datminmxid;
 		f->has_stats = (t->changes >= 0);
+		f->tracked = have_entry;
 		f->known = have_entry && entry.state == AL_DB_KNOWN;
 		f->freeze_deadline = f->known ? entry.freeze_deadline
 			: InvalidTransactionId;
@@ -931,7 +937,8 @@ judge_databases(const AlVacuumSettings *settings, TimestampTz now, int *ndbs,
 			: (t->first_changes >= 0 && t->changes > t->first_changes);
 		f->last_scan_at = !have_entry ? now
 			: (entry.last_scan_at != 0 ? entry.last_scan_at : entry.first_seen_at);
-		f->last_dispatch_at = have_entry ? entry.last_dispatch_at : 0;
+		f->last_dispatch_at = have_entry ? entry.last_dispatch_at
+			: t->last_dispatch_at;
 		f->backoff_until = have_entry ? entry.backoff_until : 0;
 		f->blocked = al_database_is_blocked(t->dboid);
 		if (t->has_queue)
@@ -1042,6 +1049,7 @@ send_worker(PassDb *db, AlVisitKind kind, TimestampTz now,
 							 db->facts.due, db->facts.due_fast,
 							 db->facts.workers, db->facts.idle_workers)));
 	db->dispatched++;
+	db->track->last_dispatch_at = now;
 	return true;
 }
 

@@ -262,6 +262,7 @@ typedef struct AlDatabaseEntry
 	int64		scan_count;		/* scans of its pg_class by workers */
 	int64		changes_at_scan;	/* its pgstats modification counter then */
 	TransactionId datfrozenxid; /* as a worker last read it */
+	MultiXactId datminmxid;		/* likewise */
 
 	/* the launcher's last verdict, for autolauncher.databases */
 	AlReason	reason;
@@ -539,7 +540,8 @@ extern void dbstate_publish_scan(Oid dboid, const AlFloor *floor,
 								 TransactionId freeze_deadline,
 								 MultiXactId mxid_deadline,
 								 int64 changes, TimestampTz now);
-extern void dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid);
+extern void dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid,
+									  MultiXactId datminmxid);
 extern void dbstate_lower_floor(Oid dboid);
 extern void dbstate_inherit(Oid dboid, Oid template_dboid);
 extern void dbstate_publish_verdict(Oid dboid, AlReason reason, int count,

@@ -637,11 +637,17 @@ al_database_verdict(const AlVacuumSettings *s, const AlDatabaseFacts *f,
 		/*
 		 * At most one scan every 10 s (or naptime): if something keeps its
 		 * vacuum from advancing the horizon, redispatching at once would only
-		 * spin.  Its due tables get helpers at once.
+		 * spin.  Its due tables get helpers at once.  A database beyond
+		 * max_databases has no entry to learn its deadline in, so its
+		 * assumed one never moves: it gets a deadline scan only every
+		 * max_visit_interval.
 		 */
+		int64		revisit_ms = Min((int64) s->naptime_s * 1000, (int64) 10000);
+
+		if (!xid_wrap && !multi_wrap && !f->tracked)
+			revisit_ms = (int64) s->max_visit_interval_s * 1000;
 		revisit_at = TimestampTzPlusMilliseconds(f->last_dispatch_at,
-												 Min((int64) s->naptime_s * 1000,
-													 (int64) 10000));
+												 revisit_ms);
 		if (f->workers == 0 && f->last_dispatch_at != 0 && revisit_at > now)
 			v->next_check_at = revisit_at;
 		else if (f->workers == 0)

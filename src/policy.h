@@ -157,6 +157,7 @@ typedef struct AlDatabaseFacts
 	TransactionId datfrozenxid;
 	MultiXactId datminmxid;
 	bool		has_stats;		/* it has a pgstats entry */
+	bool		tracked;		/* it has a shared entry (max_databases) */
 	bool		known;			/* a worker scanned it (its deadline is known) */
 	TransactionId freeze_deadline;	/* its tables' earliest, by reloptions;
 									 * InvalidTransactionId: none */

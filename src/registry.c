@@ -49,7 +49,8 @@
 #include "pg_autolauncher.h"
 #include "policy.h"
 
-/* Entries whose verdicts are applied per hold of the lock. */
+/* Entries a walk copies, and whose verdicts it applies, per hold of the lock. */
+#define COPY_BATCH		1024
 #define APPLY_BATCH		1024
 
 /* How many least recently used entries eviction looks at. */
@@ -380,10 +381,11 @@ give_back_locked(AlTableDb *db, AlTableEntry *e, TimestampTz now)
  *		Bring the launcher's view of one database's tables up to date.
  *
  * Copies the database's entries, reads their statistics (no lock), judges
- * each (policy.c), and applies the verdicts (APPLY_BATCH at a time): a table over its thresholds is queued, one no
- * longer over leaves the queue, a waiting table whose time came is idle
- * again, a dropped one is forgotten, and one held by a worker that is gone
- * waits for its retry.  The result says how much the known tables changed
+ * each (policy.c), and applies the verdicts, a batch of entries per hold
+ * of the lock: a table over its thresholds is queued, one no longer over
+ * leaves the queue, a waiting table whose time came is idle again, a
+ * dropped one is forgotten, and one held by a worker that is gone waits
+ * for its retry.  The result says how much the known tables changed
  * since the last walk, the least headroom of the tables that can still be
  * crossed, and when a waiting table's time comes.
  */
@@ -394,24 +396,62 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 	AlTableDb  *db;
 	WalkItem   *items = NULL;
 	int			nitems = 0;
-	dlist_iter	iter;
+	int			capacity = 0;
+	AlTableKey	cursor;
+	bool		started = false;
+	bool		incomplete = false;
 
 	memset(r, 0, sizeof(AlWalkResult));
 	r->min_headroom = DBL_MAX;
 
-	/* exclusively: the releases noted so far are this walk's to see */
-	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	db = table_db_locked(dboid, false);
-	if (db != NULL)
-		db->wake_at = 0;
-	if (db != NULL && db->ntables > 0)
+	/*
+	 * Copy the entries, a batch per hold of the lock, each batch resuming
+	 * after the last entry copied.  An entry leaves its database's list
+	 * only when it is forgotten; if the one to resume after was, the walk
+	 * stops there and asks to be made again at once (next_event_at).
+	 */
+	for (;;)
 	{
-		items = palloc(sizeof(WalkItem) * db->ntables);
-		dlist_foreach(iter, &db->tables)
+		dlist_node *node = NULL;
+		int			copied = 0;
+
+		/* exclusively: the releases noted so far are this walk's to see */
+		LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+		db = table_db_locked(dboid, false);
+		if (db == NULL)
+		{
+			LWLockRelease(AlShared->lock);
+			break;
+		}
+		if (!started)
+		{
+			started = true;
+			db->wake_at = 0;
+			if (!dlist_is_empty(&db->tables))
+				node = dlist_head_node(&db->tables);
+		}
+		else
+		{
+			AlTableEntry *last = hash_search(AlTables, &cursor, HASH_FIND, NULL);
+
+			if (last == NULL)
+				incomplete = true;
+			else if (dlist_has_next(&db->tables, &last->db_link))
+				node = dlist_next_node(&db->tables, &last->db_link);
+		}
+		for (; node != NULL && copied < COPY_BATCH; copied++)
 		{
 			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
-			AlTableEntry *e = dlist_container(AlTableEntry, db_link, iter.cur);
-			WalkItem   *it = &items[nitems++];
+			AlTableEntry *e = dlist_container(AlTableEntry, db_link, node);
+			WalkItem   *it;
+
+			if (nitems == capacity)
+			{
+				capacity = Max(capacity * 2, Min(db->ntables + 16, COPY_BATCH));
+				items = items ? repalloc(items, sizeof(WalkItem) * capacity)
+					: palloc(sizeof(WalkItem) * capacity);
+			}
+			it = &items[nitems++];
 
 			it->key = e->key;
 			it->state = e->state;
@@ -423,9 +463,14 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			it->last_analyze = e->last_analyze;
 			it->last_analyze_ms = e->last_analyze_ms;
 			it->last_run_ms = Max(e->last_vacuum_ms, e->last_analyze_ms);
+			cursor = e->key;
+			node = dlist_has_next(&db->tables, node)
+				? dlist_next_node(&db->tables, node) : NULL;
 		}
+		LWLockRelease(AlShared->lock);
+		if (node == NULL || incomplete)
+			break;
 	}
-	LWLockRelease(AlShared->lock);
 
 	/* read and judge, with no lock of ours held */
 	for (int i = 0; i < nitems; i++)
@@ -471,6 +516,11 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			r->min_headroom = Min(r->min_headroom, it->verdict.headroom);
 	}
 	r->tables = nitems;
+	if (incomplete)
+	{
+		r->next_event_at = now;
+		r->min_headroom = 0;
+	}
 
 	/* apply, a batch per hold of the lock */
 	for (int start = 0; start < nitems; start += APPLY_BATCH)

@@ -509,12 +509,20 @@ al_release_table(int slotno, const AlRunReport *report)
 /*
  * al_set_idle
  *		A worker starts, or stops, waiting for its database's queue.
+ *
+ * A worker that waits vacuums nothing, so it leaves the cost split, and
+ * the workers that do vacuum share its part; it takes a share again with
+ * its next table (al_cost_begin_table).
  */
 void
 al_set_idle(int slotno, bool idle)
 {
+	AlSlot	   *slot = &AlShared->slots[slotno];
+
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
-	AlShared->slots[slotno].idle = idle;
+	slot->idle = idle;
+	if (idle)
+		cost_deactivate_locked(slot);
 	LWLockRelease(AlShared->lock);
 }
 
@@ -622,10 +630,11 @@ al_bump_catalog_generation(void)
  * in proportion to their own limit / delay, by core's formula
  * (al_compute_cost_limit, policy.c).  Tables with cost reloptions keep
  * them and stay out of the split, as in core.  As in core, a worker holds
- * its share from its first table until it exits, between tables too, so
- * the shares change when a worker starts or exits, when it moves between
- * balanced tables and tables with their own settings, and when the budget
- * changes: not at every table.
+ * its share from its first table until it exits, between tables too; but
+ * one that waits for more work (core's never do) gives its share up until
+ * its next table.  So the shares change when a worker starts, waits or
+ * exits, when it moves between balanced tables and tables with their own
+ * settings, and when the budget changes: not at every table.
  *
  * Core's workers pick up a new share at their next nap, through
  * AutoVacuumUpdateDelay(), which does nothing for us; PostgreSQL 15 has no
@@ -741,7 +750,7 @@ balance_costs_locked(void)
 	}
 }
 
-/* A worker leaves the split (it exits): the others share its part. */
+/* A worker leaves the split (it waits or exits): the others share its part. */
 static void
 cost_deactivate_locked(AlSlot *slot)
 {

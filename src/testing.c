@@ -340,6 +340,7 @@ policy_database_verdict(Jsonb *in, StringInfo out)
 	if (!MultiXactIdIsValid(f.datminmxid))
 		f.datminmxid = TEST_NEXT_MULTI - 10;
 	f.has_stats = in_bool(in, "has_stats", true);
+	f.tracked = in_bool(in, "tracked", true);
 	f.known = in_bool(in, "known", true);
 	f.freeze_deadline = in_xid(in, "deadline_age");
 	f.mxid_deadline = in_multi(in, "mxid_deadline_age");

@@ -640,6 +640,9 @@ scan_database(void *arg)
 	int64		changes = database_changes_now();
 
 	MemoryContextReset(ListContext);
+	/* what an earlier, cancelled attempt stored there is gone */
+	visit->extra = NIL;
+	visit->toast_parents = NULL;
 	MemoryContextSwitchTo(ListContext);
 	memset(&scan, 0, sizeof(scan));
 	al_current_settings(&scan.settings);
@@ -1303,8 +1306,10 @@ update_datfrozenxid(Visit *visit)
 	tuple = SearchSysCacheCopy1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	if (HeapTupleIsValid(tuple))
 	{
-		dbstate_publish_frozenxid(MyDatabaseId,
-								  ((Form_pg_database) GETSTRUCT(tuple))->datfrozenxid);
+		Form_pg_database dbform = (Form_pg_database) GETSTRUCT(tuple);
+
+		dbstate_publish_frozenxid(MyDatabaseId, dbform->datfrozenxid,
+								  dbform->datminmxid);
 		heap_freetuple(tuple);
 	}
 	RESUME_CANCEL_INTERRUPTS();

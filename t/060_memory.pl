@@ -48,12 +48,16 @@ ok( $node->poll_query_until(
 al_wait_slots_free($node);
 my $launcher = al_status($node, 'launcher_pid');
 
-# Each statement of this script moves db7's statistics (the UPDATE, with
-# its counts flushed at once) and wakes the launcher for a pass.
+# Each round of this script moves db7's statistics (the UPDATE, with its
+# counts flushed at once) and wakes the launcher for a pass; every other
+# round also runs an ALTER DATABASE, after which the launcher reads
+# pg_database again, in a transaction of its own, whose commit leaves it
+# in TopMemoryContext.
 my $passes = 500;
 my $script = join('',
 	map {
 		"UPDATE t SET v = v + 1;\n"
+		  . ($_ % 2 ? "ALTER DATABASE db7 CONNECTION LIMIT -1;\n" : '')
 		  . "SELECT pg_stat_force_next_flush();\n"
 		  . "SELECT autolauncher.wakeup();\n"
 		  . "SELECT pg_sleep(0.01);\n"

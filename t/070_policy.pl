@@ -241,6 +241,18 @@ check('unknown, datfrozenxid younger than the lowest freeze_max_age: nothing',
 check('unknown, datfrozenxid past the lowest freeze_max_age: a scan',
 	'database_verdict', '{"known": false, "datfrozenxid_age": 100001}',
 	kind => '"freeze deadline scan"');
+check('beyond max_databases, its assumed deadline passed, scanned 11 minutes ago: a scan',
+	'database_verdict',
+	'{"tracked": false, "known": false, "datfrozenxid_age": 100001, "last_dispatch": -660000}',
+	kind => '"freeze deadline scan"');
+check('beyond max_databases, its assumed deadline passed, scanned 20 s ago: no storm',
+	'database_verdict',
+	'{"tracked": false, "known": false, "datfrozenxid_age": 100001, "last_dispatch": -20000}',
+	kind => '"none"', next_check => '580000');
+check('beyond max_databases, in real danger: the 10 s rate only',
+	'database_verdict',
+	'{"tracked": false, "known": false, "datfrozenxid_age": 200000001, "last_dispatch": -20000}',
+	kind => '"wraparound scan"');
 
 #
 # Dispatch order.
