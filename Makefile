@@ -14,6 +14,8 @@ OBJS = \
 	src/status.o \
 	src/tables.o \
 	src/ddl.o \
+	src/runstats.o \
+	src/runlog.o \
 	src/worker.o
 
 # "make AL_TESTING=1" adds the fault injection the TAP tests need

@@ -57,7 +57,7 @@ BEGIN
     END LOOP;
 END
 $$;
-SELECT relname, vacuum_count, analyze_count
+SELECT relname, vacuum_count, autovacuum_count, analyze_count, autoanalyze_count
   FROM pg_stat_user_tables
  WHERE relname LIKE 't\_%' AND relname <> 't_toasty'
  ORDER BY relname;

@@ -24,6 +24,10 @@
  *	src/tables.c		reading a database's pg_class, for worker and view
  *	src/status.c		SQL-callable status and admin functions
  *	src/ddl.c			ProcessUtility hook
+ *	src/runstats.c		a worker's run in the cumulative statistics: its
+ *						table lock, and its counts moved to the automatic
+ *						columns
+ *	src/runlog.c		a worker's runs logged in core's autovacuum format
  *	src/testing.c		fault injection and policy unit tests (test builds)
  *
  * One LWLock, AlShared->lock, protects all of the shared state; every
@@ -44,9 +48,13 @@
 #include "datatype/timestamp.h"
 #include "lib/ilist.h"
 #include "postmaster/bgworker.h"
+#include "commands/vacuum.h"
+#include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "utils/hsearch.h"
+#include "utils/pg_rusage.h"
 
 #include "policy.h"
 
@@ -639,6 +647,56 @@ extern HTAB *al_toast_parents(TupleDesc pg_class_desc);
 
 /* ddl.c */
 extern void al_install_utility_hook(void);
+
+/* runstats.c: a worker's run as the cumulative statistics record it */
+typedef struct AlRunStats
+{
+	Oid			relid;
+	bool		shared;			/* a shared catalog */
+	bool		locked;			/* we hold the run's session lock */
+	LOCKTAG		tag;
+	/* the table's manual counters when the run began */
+	PgStat_Counter vacuum_count;
+	TimestampTz vacuum_timestamp;
+	PgStat_Counter analyze_count;
+	TimestampTz analyze_timestamp;
+} AlRunStats;
+
+extern bool al_run_lock(Oid relid, bool wait, AlRunStats *rs);
+extern void al_run_relabel(AlRunStats *rs, bool *vacuumed, bool *analyzed,
+						   bool *known);
+extern void al_run_unlock(AlRunStats *rs);
+
+/* runlog.c: a worker's runs logged as core logs autovacuum's */
+typedef struct AlRunLog
+{
+	int			log_min_duration;	/* -1: nothing is logged */
+	const char *dbname;
+	const char *nspname;
+	const char *relname;
+	bool		wraparound;
+	bool		capturing;		/* the vacuum's VERBOSE output is ours */
+	bool		aggressive;		/* VERBOSE said "aggressively vacuuming" */
+	bool		vacuum_logged;
+	TimestampTz start;
+	/* the analyze part, as do_analyze_rel() measures it */
+	bool		analyze_started;
+	TimestampTz analyze_start;
+	PGRUsage	analyze_ru0;
+	int64		page_hit;
+	int64		page_miss;
+	int64		page_dirty;
+	PgStat_Counter read_time;
+	PgStat_Counter write_time;
+} AlRunLog;
+
+extern void al_runlog_init(void);
+extern void al_runlog_begin(AlRunLog *log, VacuumParams *params,
+							const char *dbname, const char *nspname,
+							const char *relname);
+extern void al_runlog_analyze_start(AlRunLog *log);
+extern void al_runlog_abort(AlRunLog *log);
+extern void al_runlog_end(AlRunLog *log, bool analyzed);
 
 /* names of states, for the views (slots.c) */
 extern const char *al_slot_state_name(AlSlotState state);

@@ -118,17 +118,6 @@ typedef struct DbScan
 	List	   *extra;			/* WorkTables */
 } DbScan;
 
-/* What log_run() compares, taken as a run starts. */
-typedef struct RunMeasure
-{
-	TimestampTz start;
-	PGRUsage	ru0;
-	BufferUsage buffers;
-	WalUsage	wal;
-	BlockNumber pages;
-	double		dead_tuples;
-} RunMeasure;
-
 /* The freeze ages for this database: 0 in templates, as core does. */
 typedef struct FreezeDefaults
 {
@@ -163,7 +152,13 @@ typedef struct TableRun
 	char	   *relname;
 	char	   *nspname;
 	bool		claimed;		/* held in our slot */
+	bool		lock_skipped;	/* another session held the table's lock */
 	bool		ran;			/* vacuum() was called */
+	AlRunStats	rs;				/* the run's lock and counters (runstats.c) */
+	bool		relabelled;		/* vacuum() returned: the next three hold */
+	bool		counts_known;	/* track_counts was on */
+	bool		vacuumed;
+	bool		analyzed;
 	VacuumParams params;
 	AlAction	action;			/* what was asked of vacuum() */
 	AlTableInfo info;			/* what we read of it in pg_class */
@@ -182,6 +177,12 @@ typedef struct TableRun
 	double		cost_delay;
 	bool		cost_dobalance; /* no cost reloptions: share the budget */
 } TableRun;
+
+/*
+ * A worker waiting this long for a lock runs its deadlock check, which may
+ * cancel another worker (yield_to_lock_waiters()).
+ */
+#define WORKER_DEADLOCK_TIMEOUT_MS	60000
 
 /* How often the scan of the tables is retried after a cancel. */
 #define SCAN_ATTEMPTS	3
@@ -215,6 +216,7 @@ static struct
 	VacuumParams *params;
 	int			commits;
 	TableRun   *run;
+	AlRunLog   *log;
 } vac_run;
 
 static void check_injected_worker_error(void);
@@ -237,10 +239,6 @@ static bool prepare_table(TableRun *run, Visit *visit);
 static void table_run_counts(Oid relid, int64 *vacuums, int64 *analyzes);
 static void finish_table(TableRun *run, Visit *visit);
 static void update_datfrozenxid(Visit *visit);
-static void measure_start(Oid relid, RunMeasure *m);
-static void log_run(Oid relid, const VacuumParams *params,
-					const RunMeasure *m, const char *dbname,
-					const char *nspname, const char *relname);
 static void run_vacuum(TableRun *run, Visit *visit);
 static void run_commit_callback(XactEvent event, void *arg);
 static int64 database_changes_now(void);
@@ -277,6 +275,7 @@ pg_autolauncher_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid,
 											  BGWORKER_BYPASS_ALLOWCONN);
 	harden_session();
+	al_runlog_init();
 	yield_to_lock_waiters();
 	RegisterXactCallback(run_commit_callback, NULL);
 
@@ -356,16 +355,23 @@ handle_cost_signal(SIGNAL_ARGS)
  * our runs as manual ones.  Both copies of the flags are updated under
  * ProcArrayLock, as ProcArrayAdd() and vacuum_rel() do.
  *
- * Two of our workers must never cancel each other that way, which could
- * happen where one waits for a lock the other holds (the database's
- * frozen-IDs lock, in vac_update_datfrozenxid()).  The deadlock check that
- * sends the SIGINT runs in the waiting process, after its own
- * deadlock_timeout; harden_session() sets that to its maximum in our
- * workers, so a waiting worker never runs it.  A real deadlock that
- * includes a worker is still found by the other sessions in it, which run
- * their own checks; a cycle of our workers alone cannot form, since they
- * never wait for each other's table locks (SKIP_LOCKED, and one worker per
- * table).
+ * Two of our workers must not cancel each other that way.  The SIGINT is
+ * sent by the waiting process's own deadlock check, after its
+ * deadlock_timeout, so it takes a worker waiting for a lock another holds.
+ * They never wait for each other's table locks: one worker per table, and
+ * the run's lock is taken without waiting (runstats.c), but for
+ * anti-wraparound vacuums, which the check never cancels.  The one lock
+ * two workers do wait for is the database's frozen-IDs lock, in
+ * vac_update_datfrozenxid(): update_datfrozenxid() waits for it with the
+ * deadlock check off, and vacuum() no longer calls it per table
+ * (run_commit_callback).  Other waits for each other come only from user
+ * code a run executes (an index expression that takes a lock, say); for
+ * those, harden_session() sets deadlock_timeout to at least
+ * WORKER_DEADLOCK_TIMEOUT_MS, so a worker cancels another only after
+ * waiting that long for it.  Waiting without any check would be worse: a
+ * session S waiting for an anti-wraparound vacuum W runs its check once,
+ * before W might come to wait for S, and does not cancel W; only W's own
+ * check can then find the deadlock.
  */
 static void
 yield_to_lock_waiters(void)
@@ -377,7 +383,7 @@ yield_to_lock_waiters(void)
 }
 
 /*
- * The session settings core's autovacuum worker uses, plus the longest
+ * The session settings core's autovacuum worker uses, and a long
  * deadlock_timeout, for the reason given with yield_to_lock_waiters().
  */
 static void
@@ -395,8 +401,13 @@ harden_session(void)
 	SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("stats_fetch_consistency", "none",
 					PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("deadlock_timeout", "2147483647",
-					PGC_SUSET, PGC_S_OVERRIDE);
+	if (DeadlockTimeout < WORKER_DEADLOCK_TIMEOUT_MS)
+	{
+		char		value[32];
+
+		snprintf(value, sizeof(value), "%d", WORKER_DEADLOCK_TIMEOUT_MS);
+		SetConfigOption("deadlock_timeout", value, PGC_SUSET, PGC_S_OVERRIDE);
+	}
 }
 
 /*
@@ -1042,7 +1053,13 @@ finish_table(TableRun *run, Visit *visit)
 	report.failed = run->failed;
 	if (run->ran)
 	{
-		if (pgstat_track_counts)
+		if (run->relabelled && run->counts_known)
+		{
+			/* read under the run's lock: exact */
+			report.vacuumed = want_vacuum && run->vacuumed;
+			report.analyzed = want_analyze && run->analyzed;
+		}
+		else if (pgstat_track_counts)
 		{
 			int64		vacuums;
 			int64		analyzes;
@@ -1083,6 +1100,8 @@ finish_table(TableRun *run, Visit *visit)
 			report.analyze_ms = elapsed_ms(want_vacuum ? run->vacuum_end
 										   : run->run_start, run->run_end);
 	}
+	else if (run->lock_skipped)
+		report.skipped = true;
 	else
 		report.cancelled = run->cancelled && run->claimed;
 
@@ -1153,9 +1172,11 @@ finish_table(TableRun *run, Visit *visit)
  * worker does it once at the end (PostgreSQL 16 added
  * VACOPT_SKIP_DATABASE_STATS for this).  So vacuum() gets a copy of our
  * parameters, and at its last commit this callback clears VACOPT_VACUUM in
- * that copy, which vacuum() reads only at that final check.  If the vacuum
- * was skipped, the analyze never runs and the update simply happens, as
- * before.  update_datfrozenxid() does it once for the visit.
+ * that copy, which vacuum() reads only at that final check.  The vacuum is
+ * never skipped, since we hold the table's lock (runstats.c), so the last
+ * commit always comes; should vacuum_rel() refuse the table for another
+ * reason, the update simply happens, as before.  update_datfrozenxid()
+ * does it once for the visit.
  * t/034_worker_truth.pl counts the pg_class scans to prove it.
  */
 static void
@@ -1167,7 +1188,11 @@ run_commit_callback(XactEvent event, void *arg)
 		return;
 	vac_run.commits++;
 	if (vac_run.commits == 2)
+	{
 		vac_run.run->vacuum_end = GetCurrentTimestamp();
+		if (vac_run.params->options & VACOPT_ANALYZE)
+			al_runlog_analyze_start(vac_run.log);
+	}
 	last = (vac_run.params->options & VACOPT_ANALYZE) ? 3 : 2;
 	if (vac_run.commits == last)
 	{
@@ -1192,7 +1217,7 @@ run_vacuum(TableRun *run, Visit *visit)
 {
 	StringInfoData activity;
 	VacuumRelation *rel;
-	RunMeasure	measure;
+	AlRunLog	runlog;
 	VacuumParams vacparams;
 	double		std_cost_delay = VacuumCostDelay;
 	int			std_cost_limit = VacuumCostLimit;
@@ -1200,7 +1225,17 @@ run_vacuum(TableRun *run, Visit *visit)
 
 	MemoryContextResetAndDeleteChildren(PortalContext);
 	MemoryContextSwitchTo(PortalContext);
-	measure_start(run->relid, &measure);
+
+	/*
+	 * The table's lock for the whole run (runstats.c): without waiting, as
+	 * SKIP_LOCKED would, unless this vacuum prevents wraparound, which
+	 * waits, as in core.
+	 */
+	if (!al_run_lock(run->relid, run->params.is_wraparound, &run->rs))
+	{
+		run->lock_skipped = true;
+		return;
+	}
 	table_run_counts(run->relid, &run->vacuums_before, &run->analyzes_before);
 
 	initStringInfo(&activity);
@@ -1220,6 +1255,7 @@ run_vacuum(TableRun *run, Visit *visit)
 		PushActiveSnapshot(GetTransactionSnapshot());
 
 	vacparams = run->params;
+	memset(&runlog, 0, sizeof(runlog));
 	sigemptyset(&costsig);
 	sigaddset(&costsig, SIGUSR2);
 
@@ -1228,11 +1264,14 @@ run_vacuum(TableRun *run, Visit *visit)
 #if PG_VERSION_NUM >= 160000
 		vacparams.options |= VACOPT_SKIP_DATABASE_STATS;
 #endif
+		al_runlog_begin(&runlog, &vacparams,
+						visit->dbname, run->nspname, run->relname);
 		if (vacparams.options & VACOPT_VACUUM)
 		{
 			vac_run.params = &vacparams;
 			vac_run.commits = 0;
 			vac_run.run = run;
+			vac_run.log = &runlog;
 		}
 
 		/*
@@ -1253,9 +1292,17 @@ run_vacuum(TableRun *run, Visit *visit)
 		run->run_start = GetCurrentTimestamp();
 		vacuum(list_make1(rel), &vacparams, visit->bstrategy, true);
 		run->run_end = GetCurrentTimestamp();
+
+		/* what it did, recorded as automatic, while nobody else can run */
+		al_run_relabel(&run->rs, &run->vacuumed, &run->analyzed,
+					   &run->counts_known);
+		run->relabelled = true;
+		al_runlog_end(&runlog, run->counts_known ? run->analyzed
+					  : (vacparams.options & VACOPT_ANALYZE) != 0);
 	}
 	PG_FINALLY();
 	{
+		al_runlog_abort(&runlog);
 		/* we keep our share until we exit; the table no longer uses it */
 		sigprocmask(SIG_BLOCK, &costsig, NULL);
 		cost_balanced_run = false;
@@ -1275,10 +1322,9 @@ run_vacuum(TableRun *run, Visit *visit)
 	QueryCancelPending = false;
 
 	CommitTransactionCommand();
+	al_run_unlock(&run->rs);
 	StartTransactionCommand();
 
-	log_run(run->relid, &run->params, &measure, visit->dbname,
-			run->nspname, run->relname);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -1292,17 +1338,32 @@ run_vacuum(TableRun *run, Visit *visit)
  * only when we vacuumed nothing and another worker held a table here: that
  * worker does it when it finishes.  A cancel cannot interrupt it: it is
  * short, and a session waiting for the frozen-IDs lock gets it right after.
+ *
+ * Another worker, or a manual VACUUM, may hold the frozen-IDs lock.  We
+ * wait for it without the deadlock check (see yield_to_lock_waiters()),
+ * which would cancel a worker that holds it: the holder only scans
+ * pg_class and waits for nothing we hold.
  */
 static void
 update_datfrozenxid(Visit *visit)
 {
 	HeapTuple	tuple;
+	int			save_deadlock_timeout = DeadlockTimeout;
 
 	if (!visit->did_vacuum && visit->found_concurrent_worker)
 		return;
 
 	HOLD_CANCEL_INTERRUPTS();
-	vac_update_datfrozenxid();
+	DeadlockTimeout = INT_MAX;
+	PG_TRY();
+	{
+		vac_update_datfrozenxid();
+	}
+	PG_FINALLY();
+	{
+		DeadlockTimeout = save_deadlock_timeout;
+	}
+	PG_END_TRY();
 	tuple = SearchSysCacheCopy1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	if (HeapTupleIsValid(tuple))
 	{
@@ -1314,101 +1375,4 @@ update_datfrozenxid(Visit *visit)
 	}
 	RESUME_CANCEL_INTERRUPTS();
 	QueryCancelPending = false;
-}
-
-/* pages and tuples of a table, from pg_class and pgstats */
-static void
-table_numbers(Oid relid, BlockNumber *pages, double *live, double *dead)
-{
-	HeapTuple	tup;
-	bool		shared = false;
-	PgStat_StatTabEntry *tabentry;
-
-	*pages = 0;
-	*live = *dead = 0;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (HeapTupleIsValid(tup))
-	{
-		*pages = ((Form_pg_class) GETSTRUCT(tup))->relpages;
-		shared = ((Form_pg_class) GETSTRUCT(tup))->relisshared;
-		ReleaseSysCache(tup);
-	}
-	tabentry = pgstat_fetch_stat_tabentry_ext(shared, relid);
-	if (tabentry != NULL)
-	{
-		*live = tabentry->n_live_tuples;
-		*dead = tabentry->n_dead_tuples;
-		pfree(tabentry);
-	}
-}
-
-static void
-measure_start(Oid relid, RunMeasure *m)
-{
-	double		live;
-
-	m->start = GetCurrentTimestamp();
-	pg_rusage_init(&m->ru0);
-	m->buffers = pgBufferUsage;
-	m->wal = pgWalUsage;
-	table_numbers(relid, &m->pages, &live, &m->dead_tuples);
-}
-
-/*
- * log_run
- *		Log a run that took at least log_min_duration, as core logs its
- *		autovacuum runs under log_autovacuum_min_duration.
- *
- * PostgreSQL 15 writes its detailed report only for autovacuum processes,
- * so we write our own, with the same kinds of figures: pages, tuples,
- * buffer and WAL usage, and timing.
- */
-static void
-log_run(Oid relid, const VacuumParams *params, const RunMeasure *m,
-		const char *dbname, const char *nspname, const char *relname)
-{
-	TimestampTz end = GetCurrentTimestamp();
-	BufferUsage buffers;
-	WalUsage	wal;
-	BlockNumber pages;
-	double		live;
-	double		dead;
-	StringInfoData buf;
-
-	if (params->log_min_duration < 0 ||
-		(params->log_min_duration > 0 &&
-		 !TimestampDifferenceExceeds(m->start, end, params->log_min_duration)))
-		return;
-
-	memset(&buffers, 0, sizeof(buffers));
-	BufferUsageAccumDiff(&buffers, &pgBufferUsage, &m->buffers);
-	memset(&wal, 0, sizeof(wal));
-	WalUsageAccumDiff(&wal, &pgWalUsage, &m->wal);
-	table_numbers(relid, &pages, &live, &dead);
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "automatic %s%s of table \"%s.%s.%s\" by pg_autolauncher worker %d\n",
-					 (params->options & VACOPT_VACUUM) ? "vacuum" : "analyze",
-					 ((params->options & VACOPT_VACUUM) &&
-					  (params->options & VACOPT_ANALYZE)) ? " and analyze" : "",
-					 dbname, nspname, relname,
-					 MySlotNo);
-	if (params->is_wraparound)
-		appendStringInfoString(&buf, "to prevent wraparound\n");
-	if (params->options & VACOPT_VACUUM)
-	{
-		appendStringInfo(&buf, "pages: %u before, %u after\n", m->pages, pages);
-		appendStringInfo(&buf, "tuples: %.0f dead before, %.0f dead after, %.0f live\n",
-						 m->dead_tuples, dead, live);
-	}
-	appendStringInfo(&buf, "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
-					 (long long) buffers.shared_blks_hit + buffers.local_blks_hit,
-					 (long long) buffers.shared_blks_read + buffers.local_blks_read,
-					 (long long) buffers.shared_blks_dirtied + buffers.local_blks_dirtied);
-	appendStringInfo(&buf, "WAL usage: %lld records, %lld full page images, %llu bytes\n",
-					 (long long) wal.wal_records, (long long) wal.wal_fpi,
-					 (unsigned long long) wal.wal_bytes);
-	appendStringInfo(&buf, "system usage: %s", pg_rusage_show(&m->ru0));
-
-	ereport(LOG, (errmsg_internal("%s", buf.data)));
 }

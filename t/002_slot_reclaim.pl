@@ -122,7 +122,7 @@ is(al_status($node, 'workers_finished'),
 is(al_status($node, 'tables_cancelled'), '1', 'the cancel is counted');
 is( $node->safe_psql(
 		'busy',
-		"SELECT vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 'small'"),
+		"SELECT autovacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 'small'"),
 	't',
 	'it processed its other table too');
 

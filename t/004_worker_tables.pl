@@ -51,7 +51,7 @@ pass('the failing table logged its error with an autovacuum-style context');
 my %stats = map { split /\|/ } split /\n/, $node->safe_psql(
 	'work', q{
 	SELECT relname,
-	       (last_vacuum IS NOT NULL) || ',' || (last_analyze IS NOT NULL)
+	       (last_autovacuum IS NOT NULL) || ',' || (last_autoanalyze IS NOT NULL)
 	  FROM pg_stat_user_tables});
 is($stats{good}, 'true,true', 'good was vacuumed and analyzed');
 is($stats{disabled}, 'false,false',
@@ -61,7 +61,7 @@ is($stats{toasty}, 'true,true', 'toasty was vacuumed and analyzed');
 
 is( $node->safe_psql(
 		'work', q{
-		SELECT s.vacuum_count > 0 FROM pg_stat_all_tables s
+		SELECT s.autovacuum_count > 0 FROM pg_stat_all_tables s
 		  JOIN pg_class c ON c.reltoastrelid = s.relid
 		 WHERE c.relname = 'toasty'}),
 	't',

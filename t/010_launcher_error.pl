@@ -134,7 +134,7 @@ cmp_ok(al_status($node, 'launcher_pid'), '!=', $old_launcher,
 # The database is still served afterwards.
 ok( $node->poll_query_until(
 		'another',
-		"SELECT vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"),
+		"SELECT autovacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"),
 	'the new launcher sends a worker to the database after all');
 al_wait_slots_free($node);
 al_counters_balance($node, 'at the end');

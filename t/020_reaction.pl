@@ -43,7 +43,7 @@ my $start = time();
 $node->safe_psql('db13', 'INSERT INTO t SELECT generate_series(1, 2000)');
 ok( $node->poll_query_until(
 		'db13',
-		"SELECT vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"),
+		"SELECT autovacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"),
 	'db13.t is vacuumed');
 my $elapsed = time() - $start;
 cmp_ok($elapsed, '<', 10,

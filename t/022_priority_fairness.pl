@@ -50,7 +50,7 @@ $node->safe_psql('postgres', "SELECT autolauncher.request('prio')");
 al_wait_slots_free($node);
 is( $node->safe_psql(
 		'prio', q{
-		SELECT string_agg(relname, ',' ORDER BY last_vacuum)
+		SELECT string_agg(relname, ',' ORDER BY last_autovacuum)
 		  FROM pg_stat_user_tables WHERE relname IN ('first', 'urgent')}),
 	'urgent,first',
 	'the worker vacuumed urgent before first');
@@ -71,7 +71,7 @@ my $count_busy = q{SELECT count(*) FROM autolauncher.workers
 	WHERE datname = 'busy' AND state <> 'free'};
 ok( $node->poll_query_until(
 		'other',
-		"SELECT vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"),
+		"SELECT autovacuum_count > 0 FROM pg_stat_user_tables WHERE relname = 't'"),
 	'other is vacuumed while busy has endless work');
 ok($node->poll_query_until('postgres', "SELECT ($count_busy) = 1"),
 	'busy has a worker');

@@ -41,7 +41,7 @@ $node->safe_psql(
 # (after the inserts' statistics are flushed, or they would count after it)
 $node->safe_psql('storm', 'VACUUM ANALYZE');
 my $vacuums_sql =
-  "SELECT sum(vacuum_count) FROM pg_stat_user_tables WHERE relname LIKE 'b%'";
+  "SELECT sum(autovacuum_count) FROM pg_stat_user_tables WHERE relname LIKE 'b%'";
 my $vacuums0 = $node->safe_psql('storm', $vacuums_sql);
 al_reload($node, 'pg_autolauncher.enabled' => 'on');
 

@@ -40,7 +40,7 @@ sub hot_latency
 {
 	my ($what) = @_;
 	my $before = $node->safe_psql('app',
-		"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'");
+		"SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'");
 	my $start = time();
 	my ($done, $most) = ('f', 0);
 	$node->safe_psql('app',
@@ -50,7 +50,7 @@ sub hot_latency
 		my $busy;
 		($done, $busy) = split /\|/, $node->safe_psql(
 			'app', qq{
-			SELECT (SELECT vacuum_count > $before FROM pg_stat_user_tables
+			SELECT (SELECT autovacuum_count > $before FROM pg_stat_user_tables
 					 WHERE relname = 'hot'),
 			       (SELECT count(*) FROM autolauncher.workers
 					 WHERE state <> 'free')});
@@ -106,7 +106,7 @@ al_reload($node,
 	'pg_autolauncher.max_workers_per_database' => '1');
 al_wait_slots_free_but($node, $big_pid);
 my $before = $node->safe_psql('app',
-	"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'");
+	"SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'");
 $node->safe_psql('app',
 	'UPDATE hot SET v = v + 1 WHERE id <= 400; SELECT pg_stat_force_next_flush()');
 # a measurement window: hot must not be taken while the cap holds
@@ -120,7 +120,7 @@ for (1 .. 30)
 }
 is($max_workers, 1, 'the per-database cap holds for the fast lane too');
 is( $node->safe_psql('app',
-		"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'"),
+		"SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'hot'"),
 	$before, 'so hot waits');
 
 $node->safe_psql('postgres', 'DROP DATABASE app');

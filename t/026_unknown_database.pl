@@ -51,7 +51,7 @@ sub vacuums
 {
 	my ($table) = @_;
 	return $node->safe_psql('fresh',
-		"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = '$table'");
+		"SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = '$table'");
 }
 
 al_reload($node, 'pg_autolauncher.enabled' => 'on');
@@ -76,7 +76,7 @@ $node->safe_psql('fresh',
 	'DELETE FROM low WHERE id <= 5; SELECT pg_stat_force_next_flush()');
 ok( $node->poll_query_until(
 		'fresh',
-		"SELECT vacuum_count > $before FROM pg_stat_user_tables WHERE relname = 'low'"),
+		"SELECT autovacuum_count > $before FROM pg_stat_user_tables WHERE relname = 'low'"),
 	'low is vacuumed when 5 dead tuples cross its own threshold of 0');
 is( $node->safe_psql(
 		'postgres',
@@ -149,7 +149,7 @@ $before = vacuums('normal');
 al_reload($node, 'pg_autolauncher.enabled' => 'on');
 ok( $node->poll_query_until(
 		'fresh',
-		"SELECT vacuum_count > $before FROM pg_stat_user_tables WHERE relname = 'normal'"),
+		"SELECT autovacuum_count > $before FROM pg_stat_user_tables WHERE relname = 'normal'"),
 	'normal, with 10 dead tuples, is vacuumed by its new threshold of 0');
 ok( $node->poll_query_until(
 		'postgres',

@@ -55,7 +55,7 @@ is( $node->safe_psql(
 	'and has no last_autolauncher_vacuum');
 is( $node->safe_psql(
 		'skip',
-		"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'locked'"),
+		"SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'locked'"),
 	'0',
 	'(PostgreSQL agrees: it was not vacuumed)');
 
@@ -112,7 +112,7 @@ is( $node->safe_psql(
 	'and its database is not backed off');
 is( $node->safe_psql(
 		'listing',
-		"SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 't'"),
+		"SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 't'"),
 	'1',
 	'it listed its tables again and vacuumed the one due');
 

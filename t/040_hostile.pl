@@ -152,7 +152,7 @@ $node->safe_psql('postgres', "SELECT autolauncher.request('busy')");
 al_wait_slots_free($node);
 is( $node->safe_psql(
 		'busy',
-		"SELECT analyze_count > 0 FROM pg_stat_user_tables WHERE relname = 'owned'"),
+		"SELECT autoanalyze_count > 0 FROM pg_stat_user_tables WHERE relname = 'owned'"),
 	't',
 	'the worker analyzed the table, evaluating the index expression');
 is( $node->safe_psql(

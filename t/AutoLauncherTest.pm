@@ -168,7 +168,7 @@ sub al_wait_vacuumed
 	my ($node, $db, $table, $what) = @_;
 	ok( $node->poll_query_until(
 			$db,
-			"SELECT n_dead_tup = 0 AND vacuum_count > 0 FROM pg_stat_user_tables WHERE relname = '$table'"
+			"SELECT n_dead_tup = 0 AND autovacuum_count > 0 FROM pg_stat_user_tables WHERE relname = '$table'"
 		),
 		$what);
 	return;
