@@ -126,38 +126,42 @@ setting_source(const char *name)
  * per worker slot (a slot is reused only once the postmaster has freed its
  * last worker's process slot: al_reserve_slot, slots.c).
  *
- * Left at its default, max_worker_processes gets that added on top, before
- * the postmaster sizes its process arrays (PostmasterMain() calls
- * InitializeMaxBackends() after loading the preloaded libraries, so that
- * they can): the 8 processes it stands for stay whole for everyone else.
- * Set by the DBA, it is theirs: we change nothing, which would only make
- * every reload complain that the file's value needs a restart; but the
- * server refuses to start unless it leaves max_parallel_workers free
- * beside ours.
+ * So, before the postmaster sizes its process arrays
+ * (PostmasterMain() calls InitializeMaxBackends() after loading the
+ * preloaded libraries, so that they can), we add that on top of the value
+ * configured, and what was configured stays whole for everyone else:
+ *
+ *	- left at its default, silently but for a LOG line;
+ *	- set by the DBA high enough for ours beside max_parallel_workers, not
+ *	  at all: the DBA counted us in;
+ *	- set lower than that, with a WARNING that says what to set.  Until the
+ *	  DBA does, every reload logs that the file's value needs a restart,
+ *	  since it differs from the one in force; refusing to start instead
+ *	  would turn an upgrade into an outage.
  */
 static void
 add_worker_processes(void)
 {
 	int			ours = 1 + al_worker_slots;
+	bool		configured = (setting_source("max_worker_processes") != PGC_S_DEFAULT);
+	int			raised = max_worker_processes + ours;
 	char		value[32];
 
-	if (setting_source("max_worker_processes") != PGC_S_DEFAULT)
-	{
-		if (max_worker_processes < ours + max_parallel_workers)
-			ereport(FATAL,
-					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("max_worker_processes (%d) is too low for pg_autolauncher",
-							max_worker_processes),
-					 errdetail("pg_autolauncher uses up to %d background worker processes, its launcher and pg_autolauncher.worker_slots (%d), and max_parallel_workers (%d) must remain beside them.",
-							   ours, al_worker_slots, max_parallel_workers),
-					 errhint("Set max_worker_processes to at least %d, or remove it from the configuration to let pg_autolauncher add its %d processes to the default.",
-							 ours + max_parallel_workers, ours)));
+	if (configured && max_worker_processes >= ours + max_parallel_workers)
 		return;
-	}
-	snprintf(value, sizeof(value), "%d", max_worker_processes + ours);
-	ereport(LOG,
-			(errmsg("pg_autolauncher adds %d to max_worker_processes, for its launcher and %d worker slots: it is %s",
-					ours, al_worker_slots, value)));
+	snprintf(value, sizeof(value), "%d", raised);
+	if (configured)
+		ereport(WARNING,
+				(errmsg("max_worker_processes (%d) is too low for pg_autolauncher: raised to %d",
+						max_worker_processes, raised),
+				 errdetail("pg_autolauncher uses up to %d background worker processes, its launcher and pg_autolauncher.worker_slots (%d), and max_parallel_workers (%d) must remain beside them.",
+						   ours, al_worker_slots, max_parallel_workers),
+				 errhint("Set max_worker_processes to %d, or to at least %d, in the configuration.",
+						 raised, ours + max_parallel_workers)));
+	else
+		ereport(LOG,
+				(errmsg("pg_autolauncher adds %d to max_worker_processes, for its launcher and %d worker slots: it is %d",
+						ours, al_worker_slots, raised)));
 	SetConfigOption("max_worker_processes", value, PGC_POSTMASTER,
 					PGC_S_OVERRIDE);
 }

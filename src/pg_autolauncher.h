@@ -357,6 +357,8 @@ typedef struct AlTableEntry
 	int64		vacuum_count;
 	int64		analyze_count;
 
+	uint64		seq;			/* its place in AlTableDb.tables: entries are
+								 * appended with the database's next_seq */
 	dlist_node	db_link;		/* AlTableDb.tables */
 	dlist_node	queue_link;		/* AlTableDb.queue, while DUE */
 	dlist_node	lru_link;		/* AlShared->table_lru */
@@ -366,8 +368,9 @@ typedef struct AlTableEntry
 typedef struct AlTableDb
 {
 	Oid			dboid;			/* hash key */
-	dlist_head	tables;
+	dlist_head	tables;			/* in the order entered: increasing seq */
 	dlist_head	queue;			/* DUE tables */
+	uint64		last_seq;		/* the seq of the last entry entered */
 	int			ntables;
 	int			nqueue;
 	int			nqueue_fast;
@@ -662,7 +665,7 @@ typedef struct AlRunStats
 	TimestampTz analyze_timestamp;
 } AlRunStats;
 
-extern bool al_run_lock(Oid relid, bool wait, AlRunStats *rs);
+extern bool al_run_lock(Oid relid, bool wraparound, AlRunStats *rs);
 extern void al_run_relabel(AlRunStats *rs, bool *vacuumed, bool *analyzed,
 						   bool *known);
 extern void al_run_unlock(AlRunStats *rs);

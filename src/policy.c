@@ -601,9 +601,55 @@ xid_after(TransactionId xid, int count)
  * max_workers.  The fast lane is the launcher's to decide, since it needs
  * to know that every regular worker is busy.
  */
+static void database_verdict(const AlVacuumSettings *s,
+							 const AlDatabaseFacts *f, TimestampTz now,
+							 int cap, AlDatabaseVerdict *v);
+
 void
 al_database_verdict(const AlVacuumSettings *s, const AlDatabaseFacts *f,
 					TimestampTz now, int cap, AlDatabaseVerdict *v)
+{
+	AlDatabaseFacts known;
+	TimestampTz scan_at;
+
+	/*
+	 * A database beyond max_databases has no entry to learn its tables'
+	 * freeze deadline in, so the one assumed for a database no worker has
+	 * scanned, 100,000 transactions after datfrozenxid, never moves: once
+	 * passed, it would bring a scan every time.  It gets one every
+	 * max_visit_interval instead; in between it is judged as a known
+	 * database with no deadline of its own, so its due tables are served
+	 * as anywhere else, and core's limits still apply.
+	 */
+	if (f->tracked || f->known || !TransactionIdIsNormal(f->datfrozenxid) ||
+		!al_deadline_passed(xid_after(f->datfrozenxid, AL_MIN_FREEZE_MAX_AGE),
+							s->recent_xid))
+	{
+		database_verdict(s, f, now, cap, v);
+		return;
+	}
+	scan_at = (f->last_dispatch_at == 0) ? now
+		: TimestampTzPlusMilliseconds(f->last_dispatch_at,
+									  (int64) s->max_visit_interval_s * 1000);
+	known = *f;
+	known.known = true;
+	known.freeze_deadline = InvalidTransactionId;
+	known.mxid_deadline = InvalidMultiXactId;
+	database_verdict(s, &known, now, cap, v);
+	if (v->kind == AL_VISIT_NONE && !f->blocked && f->workers == 0 &&
+		scan_at <= now)
+	{
+		v->kind = AL_VISIT_DEADLINE_SCAN;
+		v->wanted = 1;
+	}
+	else if (scan_at > now &&
+			 (v->next_check_at == 0 || scan_at < v->next_check_at))
+		v->next_check_at = scan_at;
+}
+
+static void
+database_verdict(const AlVacuumSettings *s, const AlDatabaseFacts *f,
+				 TimestampTz now, int cap, AlDatabaseVerdict *v)
 {
 	bool		xid_wrap;
 	bool		multi_wrap;
@@ -637,17 +683,11 @@ al_database_verdict(const AlVacuumSettings *s, const AlDatabaseFacts *f,
 		/*
 		 * At most one scan every 10 s (or naptime): if something keeps its
 		 * vacuum from advancing the horizon, redispatching at once would only
-		 * spin.  Its due tables get helpers at once.  A database beyond
-		 * max_databases has no entry to learn its deadline in, so its
-		 * assumed one never moves: it gets a deadline scan only every
-		 * max_visit_interval.
+		 * spin.  Its due tables get helpers at once.
 		 */
-		int64		revisit_ms = Min((int64) s->naptime_s * 1000, (int64) 10000);
-
-		if (!xid_wrap && !multi_wrap && !f->tracked)
-			revisit_ms = (int64) s->max_visit_interval_s * 1000;
 		revisit_at = TimestampTzPlusMilliseconds(f->last_dispatch_at,
-												 revisit_ms);
+												 Min((int64) s->naptime_s * 1000,
+													 (int64) 10000));
 		if (f->workers == 0 && f->last_dispatch_at != 0 && revisit_at > now)
 			v->next_check_at = revisit_at;
 		else if (f->workers == 0)

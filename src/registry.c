@@ -291,6 +291,7 @@ table_enter_locked(AlTableDb *db, Oid relid, bool create)
 	e->holder_slot = -1;
 	e->last_vacuum_ms = -1;
 	e->last_analyze_ms = -1;
+	e->seq = ++db->last_seq;
 	dlist_push_tail(&db->tables, &e->db_link);
 	dlist_push_tail(&AlShared->table_lru, &e->lru_link);
 	db->ntables++;
@@ -398,6 +399,8 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 	int			nitems = 0;
 	int			capacity = 0;
 	AlTableKey	cursor;
+	uint64		cursor_seq = 0;
+	uint64		stop_seq = 0;
 	bool		started = false;
 	bool		incomplete = false;
 
@@ -406,9 +409,13 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 
 	/*
 	 * Copy the entries, a batch per hold of the lock, each batch resuming
-	 * after the last entry copied.  An entry leaves its database's list
-	 * only when it is forgotten; if the one to resume after was, the walk
-	 * stops there and asks to be made again at once (next_event_at).
+	 * after the last entry copied.  The list is in the order entries were
+	 * entered, and only entries that were already there when the walk began
+	 * are copied, so none is copied twice (an entry forgotten and entered
+	 * again meanwhile is a new one, at the end).  If the entry to resume
+	 * after was forgotten meanwhile (its key is gone, or names a newer
+	 * entry), the walk stops there and asks to be made again at once
+	 * (next_event_at).
 	 */
 	for (;;)
 	{
@@ -427,6 +434,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		{
 			started = true;
 			db->wake_at = 0;
+			stop_seq = db->last_seq;
 			if (!dlist_is_empty(&db->tables))
 				node = dlist_head_node(&db->tables);
 		}
@@ -434,7 +442,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		{
 			AlTableEntry *last = hash_search(AlTables, &cursor, HASH_FIND, NULL);
 
-			if (last == NULL)
+			if (last == NULL || last->seq != cursor_seq)
 				incomplete = true;
 			else if (dlist_has_next(&db->tables, &last->db_link))
 				node = dlist_next_node(&db->tables, &last->db_link);
@@ -444,6 +452,13 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
 			AlTableEntry *e = dlist_container(AlTableEntry, db_link, node);
 			WalkItem   *it;
+
+			if (e->seq > stop_seq)
+			{
+				/* entered since the walk began: the next walk's */
+				node = NULL;
+				break;
+			}
 
 			if (nitems == capacity)
 			{
@@ -464,6 +479,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			it->last_analyze_ms = e->last_analyze_ms;
 			it->last_run_ms = Max(e->last_vacuum_ms, e->last_analyze_ms);
 			cursor = e->key;
+			cursor_seq = e->seq;
 			node = dlist_has_next(&db->tables, node)
 				? dlist_next_node(&db->tables, node) : NULL;
 		}

@@ -23,9 +23,10 @@
  *	- for a vacuum that may be logged, the worker runs it VERBOSE
  *	  (al_runlog_begin), and lowers log_min_messages to INFO while it runs,
  *	  so that its INFO messages reach emit_log_hook;
- *	- our hook (runlog_hook) drops every message the server would not have
- *	  logged at the real log_min_messages (VERBOSE's progress messages),
- *	  and turns the final report into core's: level LOG, and its first line
+ *	- our hook (runlog_hook) drops VERBOSE's own messages, at level INFO,
+ *	  and every other message the server would not have logged at the real
+ *	  log_min_messages, and turns the final report into core's: level LOG,
+ *	  and its first line
  *	  "automatic [aggressive] vacuum [to prevent wraparound] of table",
  *	  as heap_vacuum_rel() words it for autovacuum; when the run was
  *	  shorter than log_min_duration, it is dropped too;
@@ -165,6 +166,9 @@ runlog_hook(ErrorData *edata)
 										   log->log_min_duration))
 				rewrite_vacuum_report(edata, log);
 		}
+		/* VERBOSE's own output: ours, never the user's to see */
+		if (edata->elevel == INFO)
+			edata->output_to_server = false;
 	}
 	if (log != NULL && edata->output_to_server &&
 		!level_is_logged(edata->elevel, saved_log_min_messages))

@@ -15,6 +15,9 @@
  *	1. al_run_lock() takes the table's ShareUpdateExclusiveLock as a session
  *	   lock before the run, conditionally unless the run must wait (an
  *	   anti-wraparound vacuum, as in core), and reads the table's counters.
+ *	   An anti-wraparound run waits holding no snapshot, as vacuum_rel()
+ *	   would, and once it holds the lock it is flagged as anti-wraparound at
+ *	   once, so that a session waiting for the lock does not cancel it.
  *	   That is the lock VACUUM and ANALYZE take; holding it across the run
  *	   means nobody else can vacuum or analyze the table until
  *	   al_run_unlock(), and vacuum() itself, which takes the same lock
@@ -46,6 +49,9 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "utils/snapmgr.h"
 #include "utils/pgstat_internal.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -64,10 +70,11 @@ table_entry(const AlRunStats *rs)
 /*
  * al_run_lock
  *		Lock relid for a run and note its counters.  Returns false, holding
- *		nothing, when wait is false and another session holds the lock.
+ *		nothing, when the run is not anti-wraparound and another session
+ *		holds the lock.
  */
 bool
-al_run_lock(Oid relid, bool wait, AlRunStats *rs)
+al_run_lock(Oid relid, bool wraparound, AlRunStats *rs)
 {
 	HeapTuple	tup;
 	PgStat_EntryRef *entry_ref;
@@ -84,10 +91,34 @@ al_run_lock(Oid relid, bool wait, AlRunStats *rs)
 	/* the tag vacuum_rel() uses: a shared catalog's lock is cluster-wide */
 	SET_LOCKTAG_RELATION(rs->tag, rs->shared ? InvalidOid : MyDatabaseId,
 						 relid);
-	if (LockAcquire(&rs->tag, ShareUpdateExclusiveLock, true, !wait) ==
+	if (wraparound)
+	{
+		/*
+		 * We may wait long.  vacuum_rel() waits with PROC_IN_VACUUM set, so
+		 * that the wait holds back no horizon; we hold no snapshot at all.
+		 */
+		InvalidateCatalogSnapshot();
+		Assert(MyProc->xmin == InvalidTransactionId);
+	}
+	if (LockAcquire(&rs->tag, ShareUpdateExclusiveLock, true, !wraparound) ==
 		LOCKACQUIRE_NOT_AVAIL)
 		return false;
 	rs->locked = true;
+
+	if (wraparound)
+	{
+		/*
+		 * A lock waiter's deadlock check cancels a blocking autovacuum
+		 * process unless it has this flag (proc.c, ProcSleep); vacuum_rel()
+		 * sets it, but only once vacuum() has started.  Transaction end
+		 * clears it (PROC_VACUUM_STATE_MASK), and vacuum_rel() sets it again
+		 * for its own transaction.
+		 */
+		LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+		MyProc->statusFlags |= PROC_VACUUM_FOR_WRAPAROUND;
+		ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+		LWLockRelease(ProcArrayLock);
+	}
 
 	entry_ref = pgstat_track_counts ? table_entry(rs) : NULL;
 	if (entry_ref != NULL)

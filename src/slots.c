@@ -177,8 +177,9 @@ al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
 
 	/*
 	 * The worker may have started, failed and freed the slot already: the
-	 * dispatch is counted all the same, and the handle is stored only if
-	 * the slot is still this reservation's.
+	 * dispatch is counted all the same, and the handle is stored in the
+	 * slot if it is still this reservation's, or kept as its last worker's
+	 * if the worker freed it already.
 	 */
 	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
 	AlShared->workers_launched++;
@@ -187,6 +188,12 @@ al_register_worker(int slotno, uint64 generation, Oid dboid, pid_t notify_pid)
 	{
 		memcpy(&slot->handle, handle, sizeof(AlWorkerHandle));
 		slot->handle_valid = true;
+	}
+	else if (slot->generation == generation)
+	{
+		/* it ran and freed the slot already: reuse waits for it all the same */
+		memcpy(&slot->last_handle, handle, sizeof(AlWorkerHandle));
+		slot->last_handle_valid = true;
 	}
 	LWLockRelease(AlShared->lock);
 	pfree(handle);

@@ -249,6 +249,14 @@ check('beyond max_databases, its assumed deadline passed, scanned 20 s ago: no s
 	'database_verdict',
 	'{"tracked": false, "known": false, "datfrozenxid_age": 100001, "last_dispatch": -20000}',
 	kind => '"none"', next_check => '580000');
+check('beyond max_databases, scanned 20 s ago, with due tables: they are served',
+	'database_verdict',
+	'{"tracked": false, "known": false, "datfrozenxid_age": 100001, "last_dispatch": -20000, "due": 2}',
+	kind => '"queue"', wanted => '2');
+check('beyond max_databases, never dispatched: a scan at once',
+	'database_verdict',
+	'{"tracked": false, "known": false, "datfrozenxid_age": 100001}',
+	kind => '"freeze deadline scan"');
 check('beyond max_databases, in real danger: the 10 s rate only',
 	'database_verdict',
 	'{"tracked": false, "known": false, "datfrozenxid_age": 200000001, "last_dispatch": -20000}',
