@@ -259,6 +259,26 @@ dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid,
 }
 
 /*
+ * dbstate_request_walk
+ *		A VACUUM, ANALYZE, CLUSTER or TRUNCATE committed in the database
+ *		(ProcessUtility hook): its tables' reltuples, and their thresholds,
+ *		may have moved without any new change for the launcher to notice.
+ *		Called at commit, so it must not fail.
+ */
+void
+dbstate_request_walk(Oid dboid)
+{
+	AlDatabaseEntry *entry;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	entry = dbstate_entry_locked(dboid, false);
+	if (entry != NULL)
+		entry->walk_requests++;
+	LWLockRelease(AlShared->lock);
+	al_bump_walk_generation();
+}
+
+/*
  * dbstate_lower_floor
  *		A table's autovacuum reloptions changed (ProcessUtility hook): until
  *		the next scan, assume the lowest they allow, thresholds and freeze

@@ -101,6 +101,7 @@ static struct
 	Oid			created_db;		/* CREATE DATABASE: the new one */
 	Oid			template_db;	/* and its template */
 	bool		floor_lowered;	/* autovacuum_* reloptions were set */
+	bool		walk_wanted;	/* VACUUM, ANALYZE, CLUSTER or TRUNCATE ran */
 	int			ntables;		/* tables altered, MAX_PENDING_TABLES at most */
 	Oid			tables[MAX_PENDING_TABLES];
 }			pending;
@@ -138,6 +139,8 @@ schedule_xact_callback(XactEvent event, void *arg)
 			dbstate_inherit(pending.created_db, pending.template_db);
 		if (pending.floor_lowered)
 			dbstate_lower_floor(MyDatabaseId);
+		if (pending.walk_wanted)
+			dbstate_request_walk(MyDatabaseId);
 		for (int i = 0; i < pending.ntables; i++)
 			registry_mark_unknown(MyDatabaseId, pending.tables[i]);
 		if (pending.catalog_changed)
@@ -200,6 +203,12 @@ note_schedule_ddl(Node *parsetree)
 			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
 				pending.catalog_changed = true;
 			break;
+		case T_VacuumStmt:
+		case T_ClusterStmt:
+		case T_TruncateStmt:
+			/* tables' reltuples, and with it their thresholds, may move */
+			pending.walk_wanted = true;
+			break;
 		case T_CreateStmt:
 			lowered = has_autovacuum_option(((CreateStmt *) parsetree)->options);
 			break;
@@ -230,7 +239,7 @@ note_schedule_ddl(Node *parsetree)
 			break;
 	}
 
-	if (!lowered && !pending.catalog_changed)
+	if (!lowered && !pending.catalog_changed && !pending.walk_wanted)
 		return;
 	if (!xact_callback_registered)
 	{

@@ -113,6 +113,7 @@ typedef struct DbTrack
 	MultiXactId datminmxid;
 	TimestampTz last_dispatch_at;	/* for a database beyond max_databases,
 									 * which has no shared entry to keep it */
+	uint64		walk_requests;	/* its entry's, when last looked at */
 
 	/* its statistics counter, and the walks of its tables */
 	int64		changes;		/* now; -1: no statistics entry */
@@ -158,6 +159,7 @@ static MemoryContext LauncherStateContext = NULL;
 static HTAB *Tracked = NULL;	/* DbTrack by OID */
 static Oid	shared_host = InvalidOid;	/* where shared catalogs' work goes */
 static uint64 database_list_generation = 0;
+static uint64 walk_generation = 0;
 static TimestampTz database_list_read_at = 0;
 static bool forget_pending = false;
 static TimestampTz next_discovery_at = 0;
@@ -182,6 +184,7 @@ static void report_lost_workers(int nlost);
 static TimestampTz run_cycle(void);
 static void read_database_list(TimestampTz now);
 static int64 database_changes(Oid dboid);
+static void note_walk_requests(TimestampTz now);
 static void walk_databases(const AlVacuumSettings *settings, TimestampTz now);
 static void discover_tables(const AlVacuumSettings *settings, TimestampTz now);
 static TimestampTz next_planned_event(PassDb *dbs, int ndbs, TimestampTz now);
@@ -496,6 +499,7 @@ run_cycle(void)
 	int			ndbs;
 	SlotCounts	counts;
 	uint64		generation;
+	uint64		walks;
 
 	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
 	al_current_settings(&settings);
@@ -504,6 +508,7 @@ run_cycle(void)
 
 	LWLockAcquire(AlShared->lock, LW_SHARED);
 	generation = AlShared->catalog_generation;
+	walks = AlShared->walk_generation;
 	LWLockRelease(AlShared->lock);
 	if (database_list_read_at == 0 || generation != database_list_generation ||
 		forget_pending ||
@@ -511,6 +516,11 @@ run_cycle(void)
 	{
 		database_list_generation = generation;
 		read_database_list(now);
+	}
+	if (walks != walk_generation)
+	{
+		walk_generation = walks;
+		note_walk_requests(now);
 	}
 
 	walk_databases(&settings, now);
@@ -711,6 +721,31 @@ database_changes(Oid dboid)
 	return total;
 }
 
+/*
+ * note_walk_requests
+ *		Some database asked to be walked (dbstate_request_walk): find which,
+ *		and walk them at this pass.
+ */
+static void
+note_walk_requests(TimestampTz now)
+{
+	HASH_SEQ_STATUS seq;
+	DbTrack    *t;
+
+	hash_seq_init(&seq, Tracked);
+	while ((t = hash_seq_search(&seq)) != NULL)
+	{
+		AlDatabaseEntry entry;
+
+		if (dbstate_copy(t->dboid, &entry) &&
+			entry.walk_requests != t->walk_requests)
+		{
+			t->walk_requests = entry.walk_requests;
+			t->next_event_at = now;
+		}
+	}
+}
+
 /* A database's floor: what its last scan found, or the lowest allowed. */
 static void
 database_floor(const AlDatabaseEntry *entry, bool have_entry, AlFloor *floor)
@@ -733,6 +768,12 @@ database_floor(const AlDatabaseEntry *entry, bool have_entry, AlFloor *floor)
  * its tables, none of them can have crossed a threshold, and the walk is
  * skipped.  A walk whose tables account for less than the counter grew by
  * found a table the registry lacks: the database needs a discovery.
+ *
+ * A table's thresholds move with its reltuples, which a VACUUM, ANALYZE,
+ * CLUSTER or TRUNCATE not ours may change with no new change to count:
+ * the ProcessUtility hook asks for a walk of its database when one
+ * commits (note_walk_requests).  A counter that went backwards was reset.
+ * Beyond that, a database is walked every max_visit_interval.
  */
 static void
 walk_databases(const AlVacuumSettings *settings, TimestampTz now)
@@ -762,13 +803,15 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 			t->next_event_at = now;
 
 		delta = t->walked ? t->changes - t->walked_changes : t->changes;
-		if (t->walked && delta <= t->min_headroom &&
+		if (t->walked && delta >= 0 && delta <= t->min_headroom &&
 			!(delta > 0 && TimestampDifferenceExceeds(t->last_walk_at, now,
 													   CHANGED_WALK_MS)) &&
 			!(t->next_event_at != 0 && t->next_event_at <= now) &&
 			!TimestampDifferenceExceeds(t->last_walk_at, now,
-										(int64) settings->naptime_s * 1000))
+										(int64) settings->max_visit_interval_s * 1000))
 			continue;
+		if (delta < 0)
+			delta = t->changes;
 
 		have_entry = dbstate_copy(t->dboid, &entry);
 		database_floor(&entry, have_entry, &floor);

@@ -271,6 +271,9 @@ typedef struct AlDatabaseEntry
 	int64		changes_at_scan;	/* its pgstats modification counter then */
 	TransactionId datfrozenxid; /* as a worker last read it */
 	MultiXactId datminmxid;		/* likewise */
+	uint64		walk_requests;	/* VACUUM, ANALYZE, CLUSTER, TRUNCATE that
+								 * committed there: its tables' thresholds
+								 * may have moved with no new changes */
 
 	/* the launcher's last verdict, for autolauncher.databases */
 	AlReason	reason;
@@ -445,6 +448,8 @@ typedef struct AlSharedState
 	bool		knowledge_loaded;	/* the state file was read (or not) */
 	uint64		catalog_generation; /* bumped by database DDL: pg_database
 									 * must be read again */
+	uint64		walk_generation;	/* bumped when a database asks for a walk
+									 * (dbstate_request_walk) */
 
 	int64		cycles;
 	int64		workers_launched;
@@ -536,6 +541,7 @@ extern bool al_injected_worker_error(Oid dboid);
 extern bool al_take_injected_worker_wait(Oid dboid);
 extern bool al_wake_launcher(void);
 extern void al_bump_catalog_generation(void);
+extern void al_bump_walk_generation(void);
 extern void al_count_statistics_walk(void);
 extern void al_check_injected_launcher_error(AlInjectLauncher where);
 
@@ -554,6 +560,7 @@ extern void dbstate_publish_scan(Oid dboid, const AlFloor *floor,
 extern void dbstate_publish_frozenxid(Oid dboid, TransactionId datfrozenxid,
 									  MultiXactId datminmxid);
 extern void dbstate_lower_floor(Oid dboid);
+extern void dbstate_request_walk(Oid dboid);
 extern void dbstate_inherit(Oid dboid, Oid template_dboid);
 extern void dbstate_publish_verdict(Oid dboid, AlReason reason, int count,
 									int due_tables, TimestampTz next_check_at);

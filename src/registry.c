@@ -549,6 +549,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		{
 			WalkItem   *it = &items[i];
 			AlTableEntry *e = table_enter_locked(db, it->key.relid, false);
+			AlTableState judged = it->state;
 
 			if (e == NULL)
 				continue;
@@ -565,6 +566,9 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 				memset(&e->info, 0, sizeof(AlTableInfo));
 				if (e->state == AL_TABLE_IDLE)
 					(void) tablestate_transition(db, e, AL_TABLE_UNKNOWN);
+				/* the verdict was made for it as an unknown table */
+				if (judged == AL_TABLE_IDLE)
+					judged = AL_TABLE_UNKNOWN;
 			}
 
 			if (e->state == AL_TABLE_RUNNING)
@@ -578,7 +582,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 											 (e->info.relkind != '\0')
 											 ? AL_TABLE_IDLE : AL_TABLE_UNKNOWN);
 			/* the verdict was made on the state copied: apply it if unchanged */
-			if (e->state != it->state && it->state != AL_TABLE_WAITING)
+			if (e->state != judged && judged != AL_TABLE_WAITING)
 				continue;
 			if (it->verdict.due &&
 				(e->state == AL_TABLE_IDLE || e->state == AL_TABLE_UNKNOWN ||

@@ -616,6 +616,19 @@ al_count_statistics_walk(void)
 }
 
 /*
+ * al_bump_walk_generation
+ *		A database asked the launcher to walk its tables (databases.c,
+ *		dbstate_request_walk).
+ */
+void
+al_bump_walk_generation(void)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	AlShared->walk_generation++;
+	LWLockRelease(AlShared->lock);
+}
+
+/*
  * al_bump_catalog_generation
  *		A database was created, dropped or renamed: the launcher must read
  *		pg_database again.
