@@ -533,6 +533,7 @@ extern int	al_request_yields(Oid dboid);
 extern int	al_cost_begin_table(int slotno, bool dobalance, double delay,
 								int limit_base, int budget_limit,
 								double budget_delay);
+extern void al_cost_release(int slotno);
 extern int	al_cost_take_allowed(int slotno);
 extern void al_cost_rebalance(int budget_limit, double budget_delay);
 extern int	al_terminate_database_workers(Oid dboid,

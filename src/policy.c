@@ -425,25 +425,34 @@ al_table_headroom(const AlTableInput *t, const AlTableDecision *d)
  *
  * An ANALYZE holds a snapshot while it samples, and for that time no dead
  * tuple can be pruned in its database.  So a table whose last ANALYZE took
- * last_ms runs it at most every max(naptime / 4, 50 x last_ms): one table's
- * holds take at most 2% of the time, and a cheap one is not analyzed much
- * more often than core's once per naptime.  Unless its modifications are ten
- * times past the threshold: then the planner's statistics are far off.
- * *allowed_at says when it may run, if not now.
+ * last_ms runs it at most every max(naptime, 50 x last_ms): one table's
+ * holds take at most 2% of the time, and none is analyzed more often than
+ * core's once per naptime.  When its modifications are ten times past the
+ * threshold, the planner's statistics are far off: then the interval is
+ * max(naptime / 4, 10 x last_ms), holds at most 10% of the time; and if the
+ * table is vacuumed now, the ANALYZE goes with it, as core's would, rather
+ * than wait for the vacuum and the revisit time after it (a bulk load's
+ * statistics are needed soon).  *allowed_at says when it may run, if not
+ * now.
  */
 bool
 al_analyze_allowed(const AlVacuumSettings *s, TimestampTz last_end,
 				   int32 last_ms, double changes_since_analyze,
-				   double anlthresh, TimestampTz now, TimestampTz *allowed_at)
+				   double anlthresh, bool vacuum_now, TimestampTz now,
+				   TimestampTz *allowed_at)
 {
 	int64		interval_ms;
+	bool		far = changes_since_analyze > 10 * Max(anlthresh, 1.0);
 
 	*allowed_at = 0;
-	if (last_end == 0 || last_ms < 0)
+	if (last_end == 0 || last_ms < 0 || (far && vacuum_now))
 		return true;
-	interval_ms = Max((int64) s->naptime_s * 1000 / 4, (int64) last_ms * 50);
+	if (far)
+		interval_ms = Max((int64) s->naptime_s * 1000 / 4, (int64) last_ms * 10);
+	else
+		interval_ms = Max((int64) s->naptime_s * 1000, (int64) last_ms * 50);
 	*allowed_at = TimestampTzPlusMilliseconds(last_end, interval_ms);
-	if (now >= *allowed_at || changes_since_analyze > 10 * Max(anlthresh, 1.0))
+	if (now >= *allowed_at)
 	{
 		*allowed_at = 0;
 		return true;
@@ -545,8 +554,9 @@ al_table_verdict(const AlVacuumSettings *s, const AlFloor *floor,
 	v->dovacuum = d.dovacuum;
 	v->doanalyze = d.doanalyze &&
 		al_analyze_allowed(s, f->last_analyze_end, f->last_analyze_ms,
-						   in.changes_since_analyze, d.anlthresh, now,
-						   &allowed_at);
+						   in.changes_since_analyze, d.anlthresh, d.dovacuum,
+						   now, &allowed_at);
+
 	v->score = d.score;
 	v->fast = al_fast_table(f->info_known, f->relpages,
 							f->input.n_live_tuples + f->input.n_dead_tuples,

@@ -232,7 +232,8 @@ extern bool al_analyze_allowed(const AlVacuumSettings *settings,
 							   TimestampTz last_analyze_end,
 							   int32 last_analyze_ms,
 							   double changes_since_analyze, double anlthresh,
-							   TimestampTz now, TimestampTz *allowed_at);
+							   bool vacuum_now, TimestampTz now,
+							   TimestampTz *allowed_at);
 extern bool al_fast_table(bool info_known, BlockNumber relpages,
 						  double tuples, int32 last_run_ms);
 extern int64 al_revisit_after_ms(int32 run_ms);

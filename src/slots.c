@@ -869,6 +869,18 @@ al_cost_begin_table(int slotno, bool dobalance, double delay, int limit_base,
 }
 
 /*
+ * al_cost_release
+ *		We run a table with no cost-based delay: the others share our part.
+ */
+void
+al_cost_release(int slotno)
+{
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	cost_deactivate_locked(&AlShared->slots[slotno]);
+	LWLockRelease(AlShared->lock);
+}
+
+/*
  * al_cost_take_allowed
  *		Our current share, recorded as taken; -1 if we have none.
  *

@@ -440,7 +440,8 @@ policy_intervals(Jsonb *in, StringInfo out)
 	allowed = al_analyze_allowed(&s, in_time(in, "last_analyze"),
 								 (int32) in_num(in, "last_analyze_ms", -1),
 								 in_num(in, "modified", 0),
-								 in_num(in, "threshold", 50), TEST_NOW,
+								 in_num(in, "threshold", 50),
+								 in_bool(in, "vacuum_now", false), TEST_NOW,
 								 &allowed_at);
 	appendStringInfo(out, ", \"analyze_allowed\": %s",
 					 allowed ? "true" : "false");

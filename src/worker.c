@@ -217,6 +217,7 @@ static struct
 	int			commits;
 	TableRun   *run;
 	AlRunLog   *log;
+	bool		analyze_unthrottled;	/* no cost delay for the ANALYZE */
 } vac_run;
 
 static void check_injected_worker_error(void);
@@ -953,7 +954,8 @@ prepare_table(TableRun *run, Visit *visit)
 		!al_analyze_allowed(&settings, run->claim.last_analyze,
 							run->claim.last_analyze_ms,
 							input.changes_since_analyze, decision.anlthresh,
-							GetCurrentTimestamp(), &allowed_at))
+							decision.dovacuum, GetCurrentTimestamp(),
+							&allowed_at))
 		decision.doanalyze = false;
 
 	if (!decision.dovacuum && !decision.doanalyze)
@@ -1191,7 +1193,12 @@ run_commit_callback(XactEvent event, void *arg)
 	{
 		vac_run.run->vacuum_end = GetCurrentTimestamp();
 		if (vac_run.params->options & VACOPT_ANALYZE)
+		{
 			al_runlog_analyze_start(vac_run.log);
+			/* the ANALYZE that follows runs without the cost-based delay */
+			if (vac_run.analyze_unthrottled)
+				VacuumCostActive = false;
+		}
 	}
 	last = (vac_run.params->options & VACOPT_ANALYZE) ? 3 : 2;
 	if (vac_run.commits == last)
@@ -1275,18 +1282,34 @@ run_vacuum(TableRun *run, Visit *visit)
 		}
 
 		/*
-		 * Take our share of the cost budget.  SIGUSR2 is held meanwhile, so
-		 * that a new share signalled during the hand-over is applied after
-		 * it, not overwritten by it.
+		 * An ANALYZE holds a snapshot that keeps every dead tuple of the
+		 * database from being pruned while it runs, so it runs without the
+		 * cost-based delay, as a manual ANALYZE does: its reads are bounded
+		 * by its sample.  A table with cost reloptions of its own keeps
+		 * them.  See "Rationing snapshot holds" in docs/scheduling.md.
 		 */
-		sigprocmask(SIG_BLOCK, &costsig, NULL);
-		VacuumCostDelay = run->cost_delay;
-		VacuumCostLimit = al_cost_begin_table(MySlotNo, run->cost_dobalance,
-											  run->cost_delay, run->cost_limit,
-											  run->cost_budget_limit,
-											  run->cost_budget_delay);
-		cost_balanced_run = run->cost_dobalance;
-		sigprocmask(SIG_UNBLOCK, &costsig, NULL);
+		vac_run.analyze_unthrottled = run->cost_dobalance;
+		if (!(vacparams.options & VACOPT_VACUUM) && run->cost_dobalance)
+		{
+			al_cost_release(MySlotNo);
+			VacuumCostDelay = 0;
+		}
+		else
+		{
+			/*
+			 * Take our share of the cost budget.  SIGUSR2 is held meanwhile,
+			 * so that a new share signalled during the hand-over is applied
+			 * after it, not overwritten by it.
+			 */
+			sigprocmask(SIG_BLOCK, &costsig, NULL);
+			VacuumCostDelay = run->cost_delay;
+			VacuumCostLimit = al_cost_begin_table(MySlotNo, run->cost_dobalance,
+												  run->cost_delay, run->cost_limit,
+												  run->cost_budget_limit,
+												  run->cost_budget_delay);
+			cost_balanced_run = run->cost_dobalance;
+			sigprocmask(SIG_UNBLOCK, &costsig, NULL);
+		}
 
 		run->ran = true;
 		run->run_start = GetCurrentTimestamp();

@@ -122,32 +122,53 @@ check('retries are capped at max_visit_interval',
 	'intervals', '{"retries": 9}', retry_ms => '600000');
 
 #
-# The ANALYZE ration: at most every max(naptime / 4, 50 x the last
-# ANALYZE's duration), unless modifications are ten times the threshold.
+# The ANALYZE ration: at most every max(naptime, 50 x the last ANALYZE's
+# duration); when modifications are ten times the threshold, every
+# max(naptime / 4, 10 x that duration).  naptime is 60 s here.
 #
 check('never analyzed by us: allowed',
 	'intervals', '{"modified": 100, "threshold": 50}',
 	analyze_allowed => 'true');
-check('quick ANALYZE 16 s ago: naptime / 4 has passed',
+check('quick ANALYZE 61 s ago: a naptime has passed',
 	'intervals',
-	'{"last_analyze": -16000, "last_analyze_ms": 50, "modified": 100, "threshold": 50}',
+	'{"last_analyze": -61000, "last_analyze_ms": 50, "modified": 100, "threshold": 50}',
 	analyze_allowed => 'true');
-check('quick ANALYZE 10 s ago: not before naptime / 4',
+check('quick ANALYZE 50 s ago: not before a naptime',
 	'intervals',
-	'{"last_analyze": -10000, "last_analyze_ms": 50, "modified": 100, "threshold": 50}',
-	analyze_allowed => 'false', analyze_at => '5000');
+	'{"last_analyze": -50000, "last_analyze_ms": 50, "modified": 100, "threshold": 50}',
+	analyze_allowed => 'false', analyze_at => '10000');
 check('a 2 s ANALYZE 60 s ago: not before 100 s',
 	'intervals',
 	'{"last_analyze": -60000, "last_analyze_ms": 2000, "modified": 100, "threshold": 50}',
 	analyze_allowed => 'false', analyze_at => '40000');
-check('a 2 s ANALYZE 60 s ago, but 11 x the threshold: allowed',
+check('a 2 s ANALYZE 25 s ago, 11 x the threshold: allowed after 20 s',
 	'intervals',
-	'{"last_analyze": -60000, "last_analyze_ms": 2000, "modified": 551, "threshold": 50}',
+	'{"last_analyze": -25000, "last_analyze_ms": 2000, "modified": 551, "threshold": 50}',
 	analyze_allowed => 'true');
+check('a 2 s ANALYZE 5 s ago, 11 x the threshold: not before 10 x 2 s',
+	'intervals',
+	'{"last_analyze": -5000, "last_analyze_ms": 2000, "modified": 551, "threshold": 50}',
+	analyze_allowed => 'false', analyze_at => '15000');
+check('a 2 s ANALYZE 5 s ago, 11 x the threshold, vacuumed now: goes with the vacuum',
+	'intervals',
+	'{"last_analyze": -5000, "last_analyze_ms": 2000, "modified": 551, "threshold": 50, "vacuum_now": true}',
+	analyze_allowed => 'true');
+check('a 2 s ANALYZE 5 s ago, under 10 x the threshold, vacuumed now: waits',
+	'intervals',
+	'{"last_analyze": -5000, "last_analyze_ms": 2000, "modified": 100, "threshold": 50, "vacuum_now": true}',
+	analyze_allowed => 'false');
+check('a 3 s ANALYZE 20 s ago, 11 x the threshold: not before 10 x 3 s',
+	'intervals',
+	'{"last_analyze": -20000, "last_analyze_ms": 3000, "modified": 551, "threshold": 50}',
+	analyze_allowed => 'false', analyze_at => '10000');
 check('analyze-only table under the ration: not due, waits for it',
 	'table_verdict',
 	'{"reltuples": 1000, "modified": 200, "last_analyze": -1000, "last_analyze_ms": 1000}',
-	due => 'false', analyze => 'false', wait_until => '49000');
+	due => 'false', analyze => 'false', wait_until => '59000');
+check('far past the threshold, a rationed ANALYZE goes with a vacuum that runs',
+	'table_verdict',
+	'{"reltuples": 1000, "n_dead": 300, "modified": 2000, "last_analyze": -1000, "last_analyze_ms": 1000}',
+	due => 'true', vacuum => 'true', analyze => 'true');
 check('the ration does not hold back a vacuum',
 	'table_verdict',
 	'{"reltuples": 1000, "n_dead": 300, "modified": 200, "last_analyze": -1000, "last_analyze_ms": 1000}',
