@@ -429,23 +429,19 @@ al_table_headroom(const AlTableInput *t, const AlTableDecision *d)
  * holds take at most 2% of the time, and none is analyzed more often than
  * core's once per naptime.  When its modifications are ten times past the
  * threshold, the planner's statistics are far off: then the interval is
- * max(naptime / 4, 10 x last_ms), holds at most 10% of the time; and if the
- * table is vacuumed now, the ANALYZE goes with it, as core's would, rather
- * than wait for the vacuum and the revisit time after it (a bulk load's
- * statistics are needed soon).  *allowed_at says when it may run, if not
- * now.
+ * max(naptime / 4, 10 x last_ms), holds at most 10% of the time.
+ * *allowed_at says when it may run, if not now.
  */
 bool
 al_analyze_allowed(const AlVacuumSettings *s, TimestampTz last_end,
 				   int32 last_ms, double changes_since_analyze,
-				   double anlthresh, bool vacuum_now, TimestampTz now,
-				   TimestampTz *allowed_at)
+				   double anlthresh, TimestampTz now, TimestampTz *allowed_at)
 {
 	int64		interval_ms;
 	bool		far = changes_since_analyze > 10 * Max(anlthresh, 1.0);
 
 	*allowed_at = 0;
-	if (last_end == 0 || last_ms < 0 || (far && vacuum_now))
+	if (last_end == 0 || last_ms < 0)
 		return true;
 	if (far)
 		interval_ms = Max((int64) s->naptime_s * 1000 / 4, (int64) last_ms * 10);
@@ -554,8 +550,20 @@ al_table_verdict(const AlVacuumSettings *s, const AlFloor *floor,
 	v->dovacuum = d.dovacuum;
 	v->doanalyze = d.doanalyze &&
 		al_analyze_allowed(s, f->last_analyze_end, f->last_analyze_ms,
-						   in.changes_since_analyze, d.anlthresh, d.dovacuum,
-						   now, &allowed_at);
+						   in.changes_since_analyze, d.anlthresh, now,
+						   &allowed_at);
+
+	/*
+	 * The revisit time after a run holds back what the run may have done
+	 * again too soon; an ANALYZE that the ration kept out of it runs when
+	 * the ration allows, not after the revisit too: a vacuum does not reset
+	 * its counter, and the ration bounds it.  (A bulk load's ANALYZE would
+	 * otherwise wait for the slow vacuum before it, and four times as long
+	 * again.)  A retry time, after a skip, cancel or failure, holds back
+	 * everything.
+	 */
+	if (waiting && !f->retrying && !d.dovacuum && v->doanalyze)
+		waiting = false;
 
 	v->score = d.score;
 	v->fast = al_fast_table(f->info_known, f->relpages,

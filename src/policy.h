@@ -116,6 +116,7 @@ typedef struct AlTableFacts
 	bool		temporary;		/* which says it is a temporary table */
 	BlockNumber relpages;
 	TimestampTz not_before;		/* waiting until then; 0: not waiting */
+	bool		retrying;		/* not_before is a retry time, not a revisit */
 	TimestampTz last_analyze_end;	/* 0: never, by us */
 	int32		last_analyze_ms;	/* -1: unknown */
 	int32		last_run_ms;	/* -1: unknown */
@@ -232,8 +233,7 @@ extern bool al_analyze_allowed(const AlVacuumSettings *settings,
 							   TimestampTz last_analyze_end,
 							   int32 last_analyze_ms,
 							   double changes_since_analyze, double anlthresh,
-							   bool vacuum_now, TimestampTz now,
-							   TimestampTz *allowed_at);
+							   TimestampTz now, TimestampTz *allowed_at);
 extern bool al_fast_table(bool info_known, BlockNumber relpages,
 						  double tuples, int32 last_run_ms);
 extern int64 al_revisit_after_ms(int32 run_ms);

@@ -63,7 +63,7 @@ static const bool table_transitions[AL_TABLE_NSTATES][AL_TABLE_NSTATES] = {
 	/* IDLE */ {true, false, true, false, false},
 	/* DUE */ {true, true, false, true, false},
 	/* RUNNING */ {false, false, false, false, true},
-	/* WAITING */ {true, true, false, false, false},
+	/* WAITING */ {true, true, true, false, false},
 };
 
 /* What the statistics say of one table. */
@@ -89,6 +89,7 @@ typedef struct WalkItem
 	int64		runs_seen;
 	bool		stale;			/* another run since its info was read */
 	TimestampTz not_before;
+	bool		retrying;		/* not_before is a retry time */
 	TimestampTz last_analyze;
 	int32		last_analyze_ms;
 	int32		last_run_ms;
@@ -475,6 +476,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			it->changes_seen = e->changes_seen;
 			it->runs_seen = e->runs_seen;
 			it->not_before = e->not_before;
+			it->retrying = (e->retries > 0);
 			it->last_analyze = e->last_analyze;
 			it->last_analyze_ms = e->last_analyze_ms;
 			it->last_run_ms = Max(e->last_vacuum_ms, e->last_analyze_ms);
@@ -517,6 +519,7 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		fill_facts(&facts, it->key.relid, it->info_known, &it->info,
 				   &it->counters, it->not_before, it->last_analyze,
 				   it->last_analyze_ms, it->last_run_ms, &opts);
+		facts.retrying = it->retrying;
 		al_table_verdict(s, floor, &facts, now, &it->verdict);
 
 		if (it->state == AL_TABLE_RUNNING)
@@ -584,9 +587,13 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			/* the verdict was made on the state copied: apply it if unchanged */
 			if (e->state != judged && judged != AL_TABLE_WAITING)
 				continue;
+			/*
+			 * Due while WAITING: an ANALYZE that the ration, not the revisit
+			 * time, governs (al_table_verdict).
+			 */
 			if (it->verdict.due &&
 				(e->state == AL_TABLE_IDLE || e->state == AL_TABLE_UNKNOWN ||
-				 e->state == AL_TABLE_DUE))
+				 e->state == AL_TABLE_DUE || e->state == AL_TABLE_WAITING))
 				make_due(db, e, &it->verdict);
 			else if (!it->verdict.due && e->state == AL_TABLE_DUE)
 				(void) tablestate_transition(db, e,
@@ -848,6 +855,7 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 					   end_waits ? 0 : e->not_before,
 					   e->last_analyze, e->last_analyze_ms,
 					   Max(e->last_vacuum_ms, e->last_analyze_ms), &opts);
+			facts.retrying = (e->retries > 0);
 			al_table_verdict(s, &known, &facts, now, &v);
 			if (v.due)
 				make_due(db, e, &v);

@@ -298,6 +298,7 @@ policy_table_verdict(Jsonb *in, StringInfo out)
 	f.input.changes_since_analyze = in_num(in, "modified", 0);
 	f.relpages = (BlockNumber) in_num(in, "relpages", 0);
 	f.not_before = in_time(in, "not_before");
+	f.retrying = in_bool(in, "retrying", false);
 	f.last_analyze_end = in_time(in, "last_analyze");
 	f.last_analyze_ms = (int32) in_num(in, "last_analyze_ms", -1);
 	f.last_run_ms = (int32) in_num(in, "last_run_ms", -1);
@@ -440,8 +441,7 @@ policy_intervals(Jsonb *in, StringInfo out)
 	allowed = al_analyze_allowed(&s, in_time(in, "last_analyze"),
 								 (int32) in_num(in, "last_analyze_ms", -1),
 								 in_num(in, "modified", 0),
-								 in_num(in, "threshold", 50),
-								 in_bool(in, "vacuum_now", false), TEST_NOW,
+								 in_num(in, "threshold", 50), TEST_NOW,
 								 &allowed_at);
 	appendStringInfo(out, ", \"analyze_allowed\": %s",
 					 allowed ? "true" : "false");

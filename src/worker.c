@@ -954,8 +954,7 @@ prepare_table(TableRun *run, Visit *visit)
 		!al_analyze_allowed(&settings, run->claim.last_analyze,
 							run->claim.last_analyze_ms,
 							input.changes_since_analyze, decision.anlthresh,
-							decision.dovacuum, GetCurrentTimestamp(),
-							&allowed_at))
+							GetCurrentTimestamp(), &allowed_at))
 		decision.doanalyze = false;
 
 	if (!decision.dovacuum && !decision.doanalyze)

@@ -149,14 +149,6 @@ check('a 2 s ANALYZE 5 s ago, 11 x the threshold: not before 10 x 2 s',
 	'intervals',
 	'{"last_analyze": -5000, "last_analyze_ms": 2000, "modified": 551, "threshold": 50}',
 	analyze_allowed => 'false', analyze_at => '15000');
-check('a 2 s ANALYZE 5 s ago, 11 x the threshold, vacuumed now: goes with the vacuum',
-	'intervals',
-	'{"last_analyze": -5000, "last_analyze_ms": 2000, "modified": 551, "threshold": 50, "vacuum_now": true}',
-	analyze_allowed => 'true');
-check('a 2 s ANALYZE 5 s ago, under 10 x the threshold, vacuumed now: waits',
-	'intervals',
-	'{"last_analyze": -5000, "last_analyze_ms": 2000, "modified": 100, "threshold": 50, "vacuum_now": true}',
-	analyze_allowed => 'false');
 check('a 3 s ANALYZE 20 s ago, 11 x the threshold: not before 10 x 3 s',
 	'intervals',
 	'{"last_analyze": -20000, "last_analyze_ms": 3000, "modified": 551, "threshold": 50}',
@@ -165,10 +157,18 @@ check('analyze-only table under the ration: not due, waits for it',
 	'table_verdict',
 	'{"reltuples": 1000, "modified": 200, "last_analyze": -1000, "last_analyze_ms": 1000}',
 	due => 'false', analyze => 'false', wait_until => '59000');
-check('far past the threshold, a rationed ANALYZE goes with a vacuum that runs',
+check('in its revisit time after a vacuum, an ANALYZE the ration allows is due',
 	'table_verdict',
-	'{"reltuples": 1000, "n_dead": 300, "modified": 2000, "last_analyze": -1000, "last_analyze_ms": 1000}',
-	due => 'true', vacuum => 'true', analyze => 'true');
+	'{"reltuples": 1000, "modified": 2000, "last_analyze": -30000, "last_analyze_ms": 100, "not_before": 5000}',
+	due => 'true', vacuum => 'false', analyze => 'true');
+check('in its revisit time, a vacuum is not due',
+	'table_verdict',
+	'{"reltuples": 1000, "n_dead": 300, "not_before": 5000}',
+	due => 'false', wait_until => '5000');
+check('in its retry time, an ANALYZE the ration allows waits too',
+	'table_verdict',
+	'{"reltuples": 1000, "modified": 2000, "last_analyze": -30000, "last_analyze_ms": 100, "not_before": 5000, "retrying": true}',
+	due => 'false', wait_until => '5000');
 check('the ration does not hold back a vacuum',
 	'table_verdict',
 	'{"reltuples": 1000, "n_dead": 300, "modified": 200, "last_analyze": -1000, "last_analyze_ms": 1000}',
