@@ -88,9 +88,6 @@
 /* pg_database is read again at least this often. */
 #define DATABASE_LIST_MS	60000L
 
-/* A database whose statistics moved is walked at least this often. */
-#define CHANGED_WALK_MS		10000L
-
 /* The whole statistics hash is walked at most this often... */
 #define DISCOVERY_MIN_MS	1000L
 /* ...and, beyond that, at most once per this many times its own cost. */
@@ -691,33 +688,30 @@ read_database_list(TimestampTz now)
 
 /*
  * Tuples inserted, updated or deleted in a database, or -1 if it has no
- * statistics entry: read straight from the shared statistics hash, so that
- * no local reference is kept.
+ * statistics entry.  Read at every pass for every database, so through the
+ * statistics system's cache of entry references, which costs a local hash
+ * lookup rather than a search of the shared hash under its partition lock.
+ * The cache holds one reference per database, and lets go of those of
+ * dropped databases itself (pgstat_get_entry_ref() collects them).  Table
+ * entries, read only by walks, are read from the shared hash directly
+ * (registry.c), so that no reference is kept per table.
  */
 static int64
 database_changes(Oid dboid)
 {
-	PgStat_HashKey key;
-	PgStatShared_HashEntry *p;
-	int64		total = -1;
+	PgStat_EntryRef *entry_ref;
+	PgStatShared_Database *shdb;
+	int64		total;
 
-	key.kind = PGSTAT_KIND_DATABASE;
-	key.dboid = dboid;
-	key.objoid = InvalidOid;
-	p = dshash_find(pgStatLocal.shared_hash, &key, false);
-	if (p == NULL)
+	entry_ref = pgstat_get_entry_ref(PGSTAT_KIND_DATABASE, dboid, InvalidOid,
+									 false, NULL);
+	if (entry_ref == NULL || entry_ref->shared_entry->dropped)
 		return -1;
-	if (!p->dropped)
-	{
-		PgStatShared_Database *shdb =
-		(PgStatShared_Database *) dsa_get_address(pgStatLocal.dsa, p->body);
-
-		LWLockAcquire(&shdb->header.lock, LW_SHARED);
-		total = shdb->stats.n_tuples_inserted + shdb->stats.n_tuples_updated +
-			shdb->stats.n_tuples_deleted;
-		LWLockRelease(&shdb->header.lock);
-	}
-	dshash_release_lock(pgStatLocal.shared_hash, p);
+	shdb = (PgStatShared_Database *) entry_ref->shared_stats;
+	pgstat_lock_entry_shared(entry_ref, false);
+	total = shdb->stats.n_tuples_inserted + shdb->stats.n_tuples_updated +
+		shdb->stats.n_tuples_deleted;
+	pgstat_unlock_entry(entry_ref);
 	return total;
 }
 
@@ -766,8 +760,10 @@ database_floor(const AlDatabaseEntry *entry, bool have_entry, AlFloor *floor)
  * inserts, updates and deletes, whose sum over the database is its
  * counter: so while the counter grew by less than the least headroom of
  * its tables, none of them can have crossed a threshold, and the walk is
- * skipped.  A walk whose tables account for less than the counter grew by
- * found a table the registry lacks: the database needs a discovery.
+ * skipped.  The headroom is also at most the floor's least base
+ * threshold, which a table the registry has not learnt yet may cross.  A
+ * walk whose tables account for less than the counter grew by found a
+ * table the registry lacks: the database needs a discovery.
  *
  * A table's thresholds move with its reltuples, which a VACUUM, ANALYZE,
  * CLUSTER or TRUNCATE not ours may change with no new change to count:
@@ -804,8 +800,6 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 
 		delta = t->walked ? t->changes - t->walked_changes : t->changes;
 		if (t->walked && delta >= 0 && delta <= t->min_headroom &&
-			!(delta > 0 && TimestampDifferenceExceeds(t->last_walk_at, now,
-													   CHANGED_WALK_MS)) &&
 			!(t->next_event_at != 0 && t->next_event_at <= now) &&
 			!TimestampDifferenceExceeds(t->last_walk_at, now,
 										(int64) settings->max_visit_interval_s * 1000))
@@ -826,7 +820,8 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 			t->needs_discovery = true;
 		t->walked = true;
 		t->walked_changes = t->changes;
-		t->min_headroom = r.min_headroom;
+		/* a table it has not learnt yet may cross the floor's thresholds */
+		t->min_headroom = Min(r.min_headroom, al_floor_headroom(settings, &floor));
 		t->next_event_at = r.next_event_at;
 		t->last_walk_at = now;
 

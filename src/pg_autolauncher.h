@@ -373,6 +373,9 @@ typedef struct AlTableDb
 	Oid			dboid;			/* hash key */
 	dlist_head	tables;			/* in the order entered: increasing seq */
 	dlist_head	queue;			/* DUE tables */
+	float4		best_score;		/* the highest score in the queue; while
+								 * best_dirty, perhaps one that left it */
+	bool		best_dirty;
 	uint64		last_seq;		/* the seq of the last entry entered */
 	int			ntables;
 	int			nqueue;

@@ -398,6 +398,27 @@ al_floor_opts(const AlVacuumSettings *s, const AlFloor *floor,
 }
 
 /*
+ * al_floor_headroom
+ *		How many inserts, updates and deletes a table the registry does not
+ *		hold can take, judged by the floor, before it may be due: the least
+ *		of the floor's base thresholds (reltuples taken as 0).  A database's
+ *		tables can all stay under their thresholds while one it has not
+ *		learnt yet crosses this.
+ */
+double
+al_floor_headroom(const AlVacuumSettings *s, const AlFloor *floor)
+{
+	AutoVacOpts opts;
+	double		headroom;
+
+	al_floor_opts(s, floor, &opts);
+	headroom = Min(opts.vacuum_threshold, opts.analyze_threshold);
+	if (opts.vacuum_ins_threshold >= 0)
+		headroom = Min(headroom, opts.vacuum_ins_threshold);
+	return Max(headroom, 0);
+}
+
+/*
  * al_table_headroom
  *		How many inserts, updates and deletes a table can take before any of
  *		its thresholds can be crossed: each of its counters grows by at most

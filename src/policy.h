@@ -226,6 +226,8 @@ extern void al_decide_table(const AlVacuumSettings *settings,
 							AlTableDecision *decision);
 extern double al_table_headroom(const AlTableInput *table,
 								const AlTableDecision *decision);
+extern double al_floor_headroom(const AlVacuumSettings *settings,
+								const AlFloor *floor);
 extern void al_table_verdict(const AlVacuumSettings *settings,
 							 const AlFloor *floor, const AlTableFacts *facts,
 							 TimestampTz now, AlTableVerdict *verdict);

@@ -184,6 +184,8 @@ tablestate_transition(AlTableDb *db, AlTableEntry *e, AlTableState to)
 	{
 		dlist_delete(&e->queue_link);
 		queue_count(db, e, -1);
+		if (e->score >= db->best_score)
+			db->best_dirty = true;
 	}
 	e->state = to;
 	if (to == AL_TABLE_DUE)
@@ -205,6 +207,7 @@ make_due(AlTableDb *db, AlTableEntry *e, const AlTableVerdict *v)
 		(v->wraparound ? AL_DUE_WRAPAROUND : 0) |
 		(v->verify ? AL_DUE_VERIFY : 0) |
 		(v->fast ? AL_DUE_FAST : 0);
+	float4		score = (float4) v->score;
 
 	if (e->state == AL_TABLE_DUE)
 	{
@@ -212,6 +215,8 @@ make_due(AlTableDb *db, AlTableEntry *e, const AlTableVerdict *v)
 		queue_count(db, e, -1);
 		e->due_flags = flags;
 		queue_count(db, e, 1);
+		if (e->score >= db->best_score && score < e->score)
+			db->best_dirty = true;
 	}
 	else
 	{
@@ -219,7 +224,31 @@ make_due(AlTableDb *db, AlTableEntry *e, const AlTableVerdict *v)
 		if (!tablestate_transition(db, e, AL_TABLE_DUE))
 			return;
 	}
-	e->score = (float4) v->score;
+	e->score = score;
+	if (score > db->best_score)
+		db->best_score = score;
+}
+
+/*
+ * The highest score in a database's queue again, after the entry that had
+ * it left or lost it.  Lock held exclusively.
+ */
+static void
+queue_rescore_locked(AlTableDb *db)
+{
+	dlist_iter	iter;
+
+	if (!db->best_dirty)
+		return;
+	db->best_score = 0;
+	dlist_foreach(iter, &db->queue)
+	{
+		/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
+		AlTableEntry *e = dlist_container(AlTableEntry, queue_link, iter.cur);
+
+		db->best_score = Max(db->best_score, e->score);
+	}
+	db->best_dirty = false;
 }
 
 /* Forget an entry.  Lock held exclusively. */
@@ -232,6 +261,8 @@ forget_locked(AlTableDb *db, AlTableEntry *e)
 	{
 		dlist_delete(&e->queue_link);
 		queue_count(db, e, -1);
+		if (e->score >= db->best_score)
+			db->best_dirty = true;
 	}
 	dlist_delete(&e->db_link);
 	dlist_delete(&e->lru_link);
@@ -600,6 +631,8 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 											 (e->info.relkind != '\0')
 											 ? AL_TABLE_IDLE : AL_TABLE_UNKNOWN);
 		}
+		if (db != NULL && end == nitems)
+			queue_rescore_locked(db);
 		LWLockRelease(AlShared->lock);
 	}
 	if (items != NULL)
@@ -779,12 +812,17 @@ registry_release_holder_locked(int slotno, uint64 generation, TimestampTz now)
  * registry_queue
  *		Copy a database's queue counts, and the score of its most urgent due
  *		table; false if the registry has none of its tables.
+ *
+ * The score is kept as tables enter the queue, and found again by a scan
+ * of the queue after the most urgent one leaves it, at the next claim or
+ * walk, which hold the lock exclusively; until then it may be the score of
+ * one that left, which only orders databases.  The launcher calls this for
+ * every database at every pass, so it must not scan queues.
  */
 bool
 registry_queue(Oid dboid, AlTableDb *copy, double *best_score)
 {
 	AlTableDb  *db;
-	dlist_iter	iter;
 
 	*best_score = 0;
 	LWLockAcquire(AlShared->lock, LW_SHARED);
@@ -792,13 +830,8 @@ registry_queue(Oid dboid, AlTableDb *copy, double *best_score)
 	if (db != NULL)
 	{
 		*copy = *db;
-		dlist_foreach(iter, &db->queue)
-		{
-			/* cppcheck-suppress nullPointer ; offsetof in dlist_container */
-			AlTableEntry *e = dlist_container(AlTableEntry, queue_link, iter.cur);
-
-			*best_score = Max(*best_score, e->score);
-		}
+		if (db->nqueue > 0)
+			*best_score = db->best_score;
 	}
 	LWLockRelease(AlShared->lock);
 	return db != NULL;
@@ -916,6 +949,7 @@ registry_claim_next(Oid dboid, int slotno, uint64 generation, bool fast_only,
 		best = queue_best_locked(db, fast_only);
 		if (best != NULL && tablestate_transition(db, best, AL_TABLE_RUNNING))
 		{
+			queue_rescore_locked(db);
 			best->holder_slot = slotno;
 			best->holder_generation = generation;
 			touch_locked(best);
