@@ -169,6 +169,8 @@ static bool max_workers_warned = false;
 
 /* set when the WARNING about a full database history has been logged */
 static bool history_full_warned = false;
+static uint64 evictions_seen = 0;
+static TimestampTz evictions_warned_at = 0;
 
 static void harden_session(void);
 static void announce_launcher(void);
@@ -497,6 +499,7 @@ run_cycle(void)
 	SlotCounts	counts;
 	uint64		generation;
 	uint64		walks;
+	uint64		evictions;
 
 	oldcxt = MemoryContextSwitchTo(LauncherCycleContext);
 	al_current_settings(&settings);
@@ -506,7 +509,27 @@ run_cycle(void)
 	LWLockAcquire(AlShared->lock, LW_SHARED);
 	generation = AlShared->catalog_generation;
 	walks = AlShared->walk_generation;
+	evictions = AlShared->table_evictions;
 	LWLockRelease(AlShared->lock);
+
+	/*
+	 * A registry too small for the tables that change forgets tables only
+	 * to learn them again: each costs the launcher a walk of the whole
+	 * statistics, and may cost a worker's visit.  Say so, once an hour.
+	 */
+	if (evictions > evictions_seen &&
+		(evictions_warned_at == 0 ||
+		 TimestampDifferenceExceeds(evictions_warned_at, now, 3600 * 1000)))
+	{
+		ereport(WARNING,
+				(errmsg("pg_autolauncher's table registry is full: %llu tables were forgotten to make room",
+						(unsigned long long) (evictions - evictions_seen)),
+				 errdetail("A forgotten table that changes is learnt again, at the cost of a walk of all statistics and possibly a worker's visit."),
+				 errhint("Raise pg_autolauncher.max_tracked_tables (now %d) to at least the number of tables with statistics, and restart the server.",
+						 al_max_tracked_tables)));
+		evictions_seen = evictions;
+		evictions_warned_at = now;
+	}
 	if (database_list_read_at == 0 || generation != database_list_generation ||
 		forget_pending ||
 		TimestampDifferenceExceeds(database_list_read_at, now, DATABASE_LIST_MS))

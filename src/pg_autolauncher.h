@@ -480,6 +480,7 @@ typedef struct AlSharedState
 
 	/* registry entries, least recently used first */
 	dlist_head	table_lru;
+	uint64		table_evictions;	/* entries forgotten to make room */
 
 	/*
 	 * Fault injection for the tests; only a build with AL_TESTING defined

@@ -312,6 +312,7 @@ table_enter_locked(AlTableDb *db, Oid relid, bool create)
 			return NULL;
 		forget_locked(victim->key.dboid == db->dboid ? db :
 					  table_db_locked(victim->key.dboid, false), victim);
+		AlShared->table_evictions++;
 	}
 
 	e = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
