@@ -64,6 +64,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/index.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_subscription.h"
 #include "catalog/pg_tablespace_d.h"
@@ -101,7 +102,9 @@ static struct
 	Oid			created_db;		/* CREATE DATABASE: the new one */
 	Oid			template_db;	/* and its template */
 	bool		floor_lowered;	/* autovacuum_* reloptions were set */
-	bool		walk_wanted;	/* VACUUM, ANALYZE, CLUSTER or TRUNCATE ran */
+	bool		walk_wanted;	/* VACUUM, ANALYZE, CLUSTER, TRUNCATE... ran */
+	bool		all_rewritten;	/* some tables' reltuples moved, which ones
+								 * not known: forget what is known of all */
 	int			ntables;		/* tables altered, MAX_PENDING_TABLES at most */
 	Oid			tables[MAX_PENDING_TABLES];
 }			pending;
@@ -111,6 +114,7 @@ static bool xact_callback_registered = false;
 static Oid	database_needed_alone(Node *parsetree, bool isTopLevel,
 								  bool *force);
 static DefElem *find_option(List *options, const char *name);
+static void note_rewritten(RangeVar *rv, bool is_index);
 static void al_process_utility(PlannedStmt *pstmt, const char *queryString,
 							   bool readOnlyTree,
 							   ProcessUtilityContext context,
@@ -133,22 +137,37 @@ al_install_utility_hook(void)
 static void
 schedule_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_COMMIT && AlShared != NULL)
+	/*
+	 * At PREPARE TRANSACTION too: all of it errs on the safe side (a lower
+	 * floor, tables judged unknown, a walk), and the session's next
+	 * transaction must not inherit it.
+	 */
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE) &&
+		AlShared != NULL)
 	{
 		if (OidIsValid(pending.created_db))
 			dbstate_inherit(pending.created_db, pending.template_db);
 		if (pending.floor_lowered)
 			dbstate_lower_floor(MyDatabaseId);
-		if (pending.walk_wanted)
-			dbstate_request_walk(MyDatabaseId);
 		for (int i = 0; i < pending.ntables; i++)
 			registry_mark_unknown(MyDatabaseId, pending.tables[i]);
+		if (pending.all_rewritten)
+			registry_forget_database_info(MyDatabaseId);
+		if (pending.walk_wanted)
+			dbstate_request_walk(MyDatabaseId);
 		if (pending.catalog_changed)
 			al_bump_catalog_generation();
 		else if (pending.floor_lowered)
 			(void) al_wake_launcher();
 	}
+	else if (event == XACT_EVENT_ABORT && AlShared != NULL &&
+			 pending.walk_wanted)
+	{
+		/* an ANALYZE's statistics and counts stay, even if it rolls back */
+		dbstate_request_walk(MyDatabaseId);
+	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE ||
 		event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT)
 		memset(&pending, 0, sizeof(pending));
@@ -204,10 +223,66 @@ note_schedule_ddl(Node *parsetree)
 				pending.catalog_changed = true;
 			break;
 		case T_VacuumStmt:
+			{
+				VacuumStmt *stmt = (VacuumStmt *) parsetree;
+
+				/*
+				 * Tables' reltuples, and their thresholds with them, may
+				 * move.  A VACUUM or ANALYZE moves the table's counts, which
+				 * a walk notices; VACUUM FULL does not count as a vacuum.
+				 */
+				pending.walk_wanted = true;
+				if (find_option(stmt->options, "full") != NULL &&
+					defGetBoolean(find_option(stmt->options, "full")))
+				{
+					ListCell   *lc;
+
+					if (stmt->rels == NIL)
+						pending.all_rewritten = true;
+					foreach(lc, stmt->rels)
+						note_rewritten(lfirst_node(VacuumRelation, lc)->relation,
+									   false);
+				}
+				break;
+			}
 		case T_ClusterStmt:
-		case T_TruncateStmt:
-			/* tables' reltuples, and with it their thresholds, may move */
+			/* a rewrite: reltuples moves, and no count does */
 			pending.walk_wanted = true;
+			if (((ClusterStmt *) parsetree)->relation == NULL)
+				pending.all_rewritten = true;
+			else
+				note_rewritten(((ClusterStmt *) parsetree)->relation, false);
+			break;
+		case T_TruncateStmt:
+			{
+				ListCell   *lc;
+
+				pending.walk_wanted = true;
+				foreach(lc, ((TruncateStmt *) parsetree)->relations)
+					note_rewritten(lfirst_node(RangeVar, lc), false);
+				break;
+			}
+		case T_IndexStmt:
+			/* building an index sets its table's reltuples */
+			pending.walk_wanted = true;
+			note_rewritten(((IndexStmt *) parsetree)->relation, false);
+			break;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *stmt = (ReindexStmt *) parsetree;
+
+				pending.walk_wanted = true;
+				if (stmt->kind == REINDEX_OBJECT_TABLE)
+					note_rewritten(stmt->relation, false);
+				else if (stmt->kind == REINDEX_OBJECT_INDEX)
+					note_rewritten(stmt->relation, true);
+				else
+					pending.all_rewritten = true;
+				break;
+			}
+		case T_RefreshMatViewStmt:
+			pending.walk_wanted = true;
+			note_rewritten(((RefreshMatViewStmt *) parsetree)->relation, false);
 			break;
 		case T_CreateStmt:
 			lowered = has_autovacuum_option(((CreateStmt *) parsetree)->options);
@@ -252,6 +327,32 @@ note_schedule_ddl(Node *parsetree)
 		if (OidIsValid(relid) && pending.ntables < MAX_PENDING_TABLES)
 			pending.tables[pending.ntables++] = relid;
 	}
+}
+
+/*
+ * A command rewrote a table, or set its reltuples, without moving its
+ * vacuum or analyze count: what the registry knows of it no longer holds.
+ * rv names the table, or, if is_index, one of its indexes.
+ */
+static void
+note_rewritten(RangeVar *rv, bool is_index)
+{
+	Oid			relid;
+
+	if (rv == NULL)
+	{
+		pending.all_rewritten = true;
+		return;
+	}
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (OidIsValid(relid) && is_index)
+		relid = IndexGetRelation(relid, true);
+	if (!OidIsValid(relid))
+		return;
+	if (pending.ntables < MAX_PENDING_TABLES)
+		pending.tables[pending.ntables++] = relid;
+	else
+		pending.all_rewritten = true;
 }
 
 /* value of a DefElem option in a list, or NULL */

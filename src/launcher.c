@@ -17,12 +17,14 @@
  *	3. Read each database's statistics counter (tuples inserted, updated
  *	   and deleted).  Walk a database's tables in the registry
  *	   (registry_walk_database) only when that counter grew by more than
- *	   the database's headroom, when a waiting table's time comes, and at
- *	   least every naptime; find tables the registry lacks by a walk of the
- *	   whole statistics hash (registry_discover) only when a database's
- *	   known tables account for less than its counter grew by, at most
- *	   every second and in at most 1% of the time.  So a pass costs what
- *	   changed, not what exists.
+ *	   the database's headroom, when a waiting table's time comes, when a
+ *	   command that moves reltuples committed there, after a reload, and at
+ *	   least every max_visit_interval; find tables the registry lacks by a
+ *	   walk of the whole statistics hash (registry_discover) only when a
+ *	   database's known tables account for less than its counter grew by,
+ *	   or it may have tables the registry could not keep, at most every
+ *	   second and in at most 1% of the time.  So a pass costs what changed,
+ *	   not what exists.
  *	4. Judge each database (al_database_verdict, policy.c): a scan for
  *	   wraparound, a passed freeze deadline or the safety net; workers for
  *	   its due tables; or nothing.  Wake its idle workers if work came.
@@ -111,6 +113,7 @@ typedef struct DbTrack
 	TimestampTz last_dispatch_at;	/* for a database beyond max_databases,
 									 * which has no shared entry to keep it */
 	uint64		walk_requests;	/* its entry's, when last looked at */
+	uint64		evictions;		/* its registry head's, likewise */
 
 	/* its statistics counter, and the walks of its tables */
 	int64		changes;		/* now; -1: no statistics entry */
@@ -170,6 +173,7 @@ static bool max_workers_warned = false;
 /* set when the WARNING about a full database history has been logged */
 static bool history_full_warned = false;
 static uint64 evictions_seen = 0;
+static bool settings_reloaded = false;
 static TimestampTz evictions_warned_at = 0;
 
 static void harden_session(void);
@@ -247,6 +251,8 @@ pg_autolauncher_launcher_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* thresholds may be lower now: every headroom is stale */
+			settings_reloaded = true;
 		}
 		publish_cost_budget();
 
@@ -522,7 +528,7 @@ run_cycle(void)
 		 TimestampDifferenceExceeds(evictions_warned_at, now, 3600 * 1000)))
 	{
 		ereport(WARNING,
-				(errmsg("pg_autolauncher's table registry is full: %llu tables were forgotten to make room",
+				(errmsg("pg_autolauncher's table registry is full: %llu tables were forgotten, or not tracked, for want of room",
 						(unsigned long long) (evictions - evictions_seen)),
 				 errdetail("A forgotten table that changes is learnt again, at the cost of a walk of all statistics and possibly a worker's visit."),
 				 errhint("Raise pg_autolauncher.max_tracked_tables (now %d) to at least the number of tables with statistics, and restart the server.",
@@ -541,6 +547,16 @@ run_cycle(void)
 	{
 		walk_generation = walks;
 		note_walk_requests(now);
+	}
+	if (settings_reloaded)
+	{
+		HASH_SEQ_STATUS seq;
+		DbTrack    *t;
+
+		settings_reloaded = false;
+		hash_seq_init(&seq, Tracked);
+		while ((t = hash_seq_search(&seq)) != NULL)
+			t->next_event_at = now;
 	}
 
 	walk_databases(&settings, now);
@@ -757,8 +773,14 @@ note_walk_requests(TimestampTz now)
 		if (dbstate_copy(t->dboid, &entry) &&
 			entry.walk_requests != t->walk_requests)
 		{
+			/*
+			 * Walk it, and look for tables the registry lacks: one with all
+			 * its counters at zero was left out, and an ANALYZE may have just
+			 * given it dead tuples, with no change to count.
+			 */
 			t->walk_requests = entry.walk_requests;
 			t->next_event_at = now;
+			t->needs_discovery = true;
 		}
 	}
 }
@@ -811,6 +833,16 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 
 		CHECK_FOR_INTERRUPTS();
 		t->has_queue = registry_queue(t->dboid, &t->queue, &t->best_score);
+		if (t->has_queue && t->queue.evictions != t->evictions)
+		{
+			/*
+			 * Some of its tables were forgotten, or never entered, for want
+			 * of room: any may change unseen.  Walk it, and find them.
+			 */
+			t->evictions = t->queue.evictions;
+			t->next_event_at = now;
+			t->needs_discovery = true;
+		}
 		t->changes = database_changes(t->dboid);
 		if (t->changes < 0)
 			continue;

@@ -362,6 +362,8 @@ typedef struct AlTableEntry
 
 	uint64		seq;			/* its place in AlTableDb.tables: entries are
 								 * appended with the database's next_seq */
+	uint32		info_epoch;		/* its database's info_epoch when info was
+								 * read: info holds only while they match */
 	dlist_node	db_link;		/* AlTableDb.tables */
 	dlist_node	queue_link;		/* AlTableDb.queue, while DUE */
 	dlist_node	lru_link;		/* AlShared->table_lru */
@@ -377,6 +379,9 @@ typedef struct AlTableDb
 								 * best_dirty, perhaps one that left it */
 	bool		best_dirty;
 	uint64		last_seq;		/* the seq of the last entry entered */
+	uint32		info_epoch;		/* bumped when its tables' pg_class rows may
+								 * have changed, which ones not known */
+	uint64		evictions;		/* its entries forgotten to make room */
 	int			ntables;
 	int			nqueue;
 	int			nqueue_fast;
@@ -409,6 +414,8 @@ typedef struct AlClaim
 	uint8		due_flags;
 	TimestampTz last_analyze;	/* for the ANALYZE ration */
 	int32		last_analyze_ms;
+	bool		in_revisit;		/* claimed for an ANALYZE in the revisit
+								 * time of an earlier run */
 } AlClaim;
 
 /* What a walk of one database's tables found (registry_walk_database). */
@@ -601,6 +608,7 @@ extern void registry_release(Oid dboid, Oid relid, int slotno,
 							 TimestampTz now);
 extern bool registry_lookup(Oid dboid, Oid relid, AlTableEntry *copy);
 extern void registry_mark_unknown(Oid dboid, Oid relid);
+extern void registry_forget_database_info(Oid dboid);
 extern int	registry_count(void);
 extern const char *tablestate_name(AlTableState state);
 

@@ -440,6 +440,20 @@ al_table_headroom(const AlTableInput *t, const AlTableDecision *d)
 	return headroom;
 }
 
+/* The same, for its vacuum thresholds only. */
+static double
+vacuum_headroom(const AlTableInput *t, const AlTableDecision *d)
+{
+	double		headroom;
+
+	if (!t->has_stats || (d->disabled && !d->wraparound))
+		return DBL_MAX;
+	headroom = d->vacthresh - t->n_dead_tuples;
+	if (d->insthresh >= 0)
+		headroom = Min(headroom, d->insthresh - t->inserts_since_vacuum);
+	return headroom;
+}
+
 /*
  * al_analyze_allowed
  *		May a table that needs ANALYZE have it now?
@@ -591,6 +605,7 @@ al_table_verdict(const AlVacuumSettings *s, const AlFloor *floor,
 							f->input.n_live_tuples + f->input.n_dead_tuples,
 							f->last_run_ms);
 	v->headroom = al_table_headroom(&in, &d);
+	v->vacuum_headroom = vacuum_headroom(&in, &d);
 
 	if (waiting && (d.dovacuum || d.doanalyze))
 		v->wait_until = f->not_before;

@@ -135,6 +135,7 @@ typedef struct AlTableVerdict
 	double		headroom;		/* inserts, updates and deletes it can take
 								 * before any of its thresholds can be
 								 * crossed; < 0: already over */
+	double		vacuum_headroom;	/* the same, of its vacuum thresholds */
 	TimestampTz wait_until;		/* over, but not due before then; 0: none */
 } AlTableVerdict;
 

@@ -88,6 +88,8 @@ typedef struct WalkItem
 	int64		changes_seen;
 	int64		runs_seen;
 	bool		stale;			/* another run since its info was read */
+	uint32		info_epoch;		/* the entry's, and its database's, when */
+	uint32		db_epoch;		/* copied */
 	TimestampTz not_before;
 	bool		retrying;		/* not_before is a retry time */
 	TimestampTz last_analyze;
@@ -293,6 +295,7 @@ table_enter_locked(AlTableDb *db, Oid relid, bool create)
 	{
 		dlist_iter	iter;
 		AlTableEntry *victim = NULL;
+		AlTableDb  *victim_db;
 		int			tries = 0;
 
 		dlist_foreach(iter, &AlShared->table_lru)
@@ -309,10 +312,18 @@ table_enter_locked(AlTableDb *db, Oid relid, bool create)
 				break;
 		}
 		if (victim == NULL)
+		{
+			/* no room: a table that is not tracked at all is worse */
+			AlShared->table_evictions++;
+			db->evictions++;
 			return NULL;
-		forget_locked(victim->key.dboid == db->dboid ? db :
-					  table_db_locked(victim->key.dboid, false), victim);
+		}
+		victim_db = (victim->key.dboid == db->dboid) ? db :
+			table_db_locked(victim->key.dboid, false);
+		forget_locked(victim_db, victim);
 		AlShared->table_evictions++;
+		if (victim_db != NULL)
+			victim_db->evictions++;
 	}
 
 	e = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
@@ -507,6 +518,8 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			it->info = e->info;
 			it->changes_seen = e->changes_seen;
 			it->runs_seen = e->runs_seen;
+			it->info_epoch = e->info_epoch;
+			it->db_epoch = db->info_epoch;
 			it->not_before = e->not_before;
 			it->retrying = (e->retries > 0);
 			it->last_analyze = e->last_analyze;
@@ -541,11 +554,14 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 
 		/*
 		 * A VACUUM or ANALYZE not ours (a manual one, or core's) may have
-		 * moved its reltuples, which its thresholds use: judge it with the
-		 * floor until a worker reads it again.
+		 * moved its reltuples, which its thresholds use; so may a rewrite,
+		 * which moves no count but its database's info epoch
+		 * (registry_forget_database_info): judge it with the floor until a
+		 * worker reads it again.
 		 */
 		it->stale = it->info_known && it->state != AL_TABLE_RUNNING &&
-			it->counters.runs != it->runs_seen;
+			(it->counters.runs != it->runs_seen ||
+			 it->info_epoch != it->db_epoch);
 		if (it->stale)
 			it->info_known = false;
 		fill_facts(&facts, it->key.relid, it->info_known, &it->info,
@@ -557,9 +573,15 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 		if (it->state == AL_TABLE_RUNNING)
 			continue;
 		if (it->verdict.wait_until != 0)
+		{
 			r->next_event_at = (r->next_event_at == 0)
 				? it->verdict.wait_until
 				: Min(r->next_event_at, it->verdict.wait_until);
+			/* an ANALYZE waits for its ration; its vacuum may come first */
+			if (it->state != AL_TABLE_WAITING && !it->verdict.dovacuum)
+				r->min_headroom = Min(r->min_headroom,
+									  Max(it->verdict.vacuum_headroom, 0));
+		}
 		else if (it->state == AL_TABLE_WAITING && it->not_before > now)
 			r->next_event_at = (r->next_event_at == 0)
 				? it->not_before : Min(r->next_event_at, it->not_before);
@@ -596,7 +618,8 @@ registry_walk_database(Oid dboid, const AlVacuumSettings *s,
 			}
 			e->changes_seen = it->counters.changes;
 			if (it->stale && e->state != AL_TABLE_RUNNING &&
-				e->runs_seen == it->runs_seen)
+				e->runs_seen == it->runs_seen &&
+				e->info_epoch == it->info_epoch)
 			{
 				memset(&e->info, 0, sizeof(AlTableInfo));
 				if (e->state == AL_TABLE_IDLE)
@@ -879,7 +902,14 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	if (e != NULL)
 	{
 		e->info = *info;
+		e->info_epoch = db->info_epoch;
 		e->runs_seen = runs.runs;
+		if (end_waits)
+		{
+			/* an administrator's request overrides the schedule, for good */
+			e->not_before = 0;
+			e->retries = 0;
+		}
 		if (e->state == AL_TABLE_UNKNOWN ||
 			(end_waits && e->state == AL_TABLE_WAITING))
 			(void) tablestate_transition(db, e, AL_TABLE_IDLE);
@@ -959,6 +989,8 @@ registry_claim_next(Oid dboid, int slotno, uint64 generation, bool fast_only,
 			claim->due_flags = best->due_flags;
 			claim->last_analyze = best->last_analyze;
 			claim->last_analyze_ms = best->last_analyze_ms;
+			claim->in_revisit = (best->retries == 0 &&
+								 best->not_before > GetCurrentTimestamp());
 		}
 		else
 			best = NULL;
@@ -996,6 +1028,7 @@ registry_release(Oid dboid, Oid relid, int slotno, uint64 generation,
 		if (r->info_valid)
 		{
 			e->info = r->info;
+			e->info_epoch = db->info_epoch;
 			e->runs_seen = runs.runs;
 		}
 		if (r->vacuumed)
@@ -1010,12 +1043,27 @@ registry_release(Oid dboid, Oid relid, int slotno, uint64 generation,
 			e->last_analyze_ms = r->analyze_ms;
 			e->analyze_count++;
 		}
-		e->retries = trouble ? e->retries + 1 : 0;
-		e->not_before = TimestampTzPlusMilliseconds(now, trouble
-													? al_retry_after_ms(s->naptime_s,
-																		s->max_visit_interval_s,
-																		e->retries)
-													: al_revisit_after_ms(r->vacuum_ms + r->analyze_ms));
+		if (trouble)
+		{
+			e->retries++;
+			e->not_before = TimestampTzPlusMilliseconds(now,
+														al_retry_after_ms(s->naptime_s,
+																		  s->max_visit_interval_s,
+																		  e->retries));
+		}
+		else
+		{
+			/*
+			 * An ANALYZE taken in the revisit time of an earlier vacuum
+			 * (al_table_verdict) does not cut that revisit time short.
+			 */
+			TimestampTz revisit = TimestampTzPlusMilliseconds(now,
+															  al_revisit_after_ms(r->vacuum_ms + r->analyze_ms));
+
+			e->not_before = (e->retries == 0) ? Max(e->not_before, revisit)
+				: revisit;
+			e->retries = 0;
+		}
 		e->holder_slot = -1;
 		(void) tablestate_transition(db, e, AL_TABLE_WAITING);
 		note_wake_locked(db, e->not_before);
@@ -1066,6 +1114,27 @@ registry_mark_unknown(Oid dboid, Oid relid)
 		if (e->state != AL_TABLE_RUNNING && e->state != AL_TABLE_UNKNOWN)
 			(void) tablestate_transition(db, e, AL_TABLE_UNKNOWN);
 	}
+	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * registry_forget_database_info
+ *		Some tables of a database were rewritten, or had their reltuples set,
+ *		with no count of theirs moving, and which ones is not known (CLUSTER
+ *		or VACUUM FULL of every table, REINDEX DATABASE): what the registry
+ *		knows of them no longer holds.  Each is judged with the floor until a
+ *		worker reads it again: its next walk sees that its info is of an
+ *		older epoch.  Constant work under the lock, whatever the database.
+ */
+void
+registry_forget_database_info(Oid dboid)
+{
+	AlTableDb  *db;
+
+	LWLockAcquire(AlShared->lock, LW_EXCLUSIVE);
+	db = table_db_locked(dboid, false);
+	if (db != NULL)
+		db->info_epoch++;
 	LWLockRelease(AlShared->lock);
 }
 
@@ -1127,6 +1196,7 @@ registry_restore(const AlTableRecord *records, int count)
 			if (e == NULL)
 				continue;
 			e->info = r->info;
+			e->info_epoch = db->info_epoch;
 			e->last_vacuum = r->last_vacuum;
 			e->last_analyze = r->last_analyze;
 			e->last_vacuum_ms = r->last_vacuum_ms;

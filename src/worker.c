@@ -957,6 +957,13 @@ prepare_table(TableRun *run, Visit *visit)
 							GetCurrentTimestamp(), &allowed_at))
 		decision.doanalyze = false;
 
+	/*
+	 * Taken for an ANALYZE in the revisit time of an earlier run: a vacuum
+	 * waits for that time to pass, unless it prevents wraparound.
+	 */
+	if (run->from_registry && run->claim.in_revisit && !decision.wraparound)
+		decision.dovacuum = false;
+
 	if (!decision.dovacuum && !decision.doanalyze)
 		return false;
 

@@ -60,5 +60,36 @@ is($node->safe_psql('postgres',
 	'0', 'its dead tuples are gone');
 
 al_wait_slots_free($node);
+
+# A TRUNCATE sets reltuples with no vacuum or analyze count moving.  u has
+# 10,000 rows, learnt by a worker (analyze threshold 50 + 10% = 1,050);
+# truncated and refilled with 200 rows, core would analyze it (200 > 50 +
+# 10% of 0), and so must we.
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE u (id int PRIMARY KEY, v int);
+	INSERT INTO u SELECT g, 0 FROM generate_series(1, 10000) g;
+	SELECT pg_stat_force_next_flush();});
+ok( $node->poll_query_until(
+		'postgres', q{
+		SELECT autolauncher_analyze_count > 0 AND reltuples = 10000
+		   AND schedule IN ('idle', 'waiting')
+		  FROM autolauncher.tables WHERE relname = 'u'}),
+	'a worker processed u and learnt it');
+al_wait_slots_free($node);
+my $analyzes = $node->safe_psql('postgres',
+	"SELECT autolauncher_analyze_count FROM autolauncher.tables WHERE relname = 'u'");
+$node->safe_psql('postgres', 'TRUNCATE u');
+$node->safe_psql(
+	'postgres', q{
+	INSERT INTO u SELECT g, 0 FROM generate_series(1, 200) g;
+	SELECT pg_stat_force_next_flush();});
+ok( $node->poll_query_until(
+		'postgres', qq{
+		SELECT autolauncher_analyze_count > $analyzes
+		  FROM autolauncher.tables WHERE relname = 'u'}),
+	'after TRUNCATE, u is analyzed by its new size, not its old reltuples');
+
+al_wait_slots_free($node);
 $node->stop;
 done_testing();
