@@ -102,9 +102,20 @@ dbstate_entry_locked(Oid dboid, bool create)
 }
 
 /*
- * dbstate_copy
- *		Copy a database's entry; false if it has none.
+ * dbstate_copy, dbstate_copy_locked
+ *		Copy a database's entry; false if it has none.  The second is for a
+ *		caller that holds the lock, to read many at once.
  */
+bool
+dbstate_copy_locked(Oid dboid, AlDatabaseEntry *copy)
+{
+	AlDatabaseEntry *entry = dbstate_entry_locked(dboid, false);
+
+	if (entry != NULL)
+		*copy = *entry;
+	return entry != NULL;
+}
+
 bool
 dbstate_copy(Oid dboid, AlDatabaseEntry *copy)
 {

@@ -964,6 +964,10 @@ judge_databases(const AlVacuumSettings *settings, TimestampTz now, int *ndbs,
 		: al_effective_max_workers();
 	AlTableDb	shared_queue;
 	double		shared_best = 0;
+	AlDatabaseEntry *entries;
+	bool	   *have_entries;
+	bool	   *blocked;
+	int			nread = 0;
 
 	/* the slots, copied under the lock */
 	memset(counts, 0, sizeof(SlotCounts));
@@ -995,20 +999,38 @@ judge_databases(const AlVacuumSettings *settings, TimestampTz now, int *ndbs,
 		}
 	}
 
+	/*
+	 * Every database's entry and block, read under one hold of the lock
+	 * rather than two per database: a pass reads them all.
+	 */
+	entries = palloc(sizeof(AlDatabaseEntry) * Max(count, 1));
+	have_entries = palloc(sizeof(bool) * Max(count, 1));
+	blocked = palloc(sizeof(bool) * Max(count, 1));
 	hash_seq_init(&seq, Tracked);
+	LWLockAcquire(AlShared->lock, LW_SHARED);
 	while ((t = hash_seq_search(&seq)) != NULL)
+	{
+		dbs[nread].track = t;
+		have_entries[nread] = OidIsValid(t->dboid) &&
+			dbstate_copy_locked(t->dboid, &entries[nread]);
+		blocked[nread] = OidIsValid(t->dboid) &&
+			al_database_is_blocked_locked(t->dboid);
+		nread++;
+	}
+	LWLockRelease(AlShared->lock);
+
+	for (int i = 0; i < nread; i++)
 	{
 		PassDb	   *db = &dbs[n++];
 		AlDatabaseFacts *f = &db->facts;
-		AlDatabaseEntry entry;
-		bool		have_entry;
+		AlDatabaseEntry entry = entries[i];
+		bool		have_entry = have_entries[i];
 		int			idle_fast;
 
-		db->track = t;
+		t = db->track;
 		f->dboid = t->dboid;
 		if (!OidIsValid(t->dboid))
 			continue;			/* the shared catalogs: no worker of their own */
-		have_entry = dbstate_copy(t->dboid, &entry);
 		f->datallowconn = t->datallowconn;
 		f->datfrozenxid = t->datfrozenxid;
 		/* a worker's fresher reading, if it is younger */
@@ -1033,7 +1055,7 @@ judge_databases(const AlVacuumSettings *settings, TimestampTz now, int *ndbs,
 		f->last_dispatch_at = have_entry ? entry.last_dispatch_at
 			: t->last_dispatch_at;
 		f->backoff_until = have_entry ? entry.backoff_until : 0;
-		f->blocked = al_database_is_blocked(t->dboid);
+		f->blocked = blocked[i];
 		if (t->has_queue)
 		{
 			f->due = t->queue.nqueue;

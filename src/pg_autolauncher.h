@@ -559,6 +559,7 @@ extern void al_check_injected_launcher_error(AlInjectLauncher where);
 
 /* databases.c */
 extern AlDatabaseEntry *dbstate_entry_locked(Oid dboid, bool create);
+extern bool dbstate_copy_locked(Oid dboid, AlDatabaseEntry *copy);
 extern bool dbstate_copy(Oid dboid, AlDatabaseEntry *copy);
 extern bool dbstate_sync(const Oid *dboids, int ndbs, TimestampTz now,
 						 int *budget);
