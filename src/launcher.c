@@ -822,6 +822,14 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 	HASH_SEQ_STATUS seq;
 	DbTrack    *t;
 
+	/* every database's queue, under one hold of the lock */
+	hash_seq_init(&seq, Tracked);
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	while ((t = hash_seq_search(&seq)) != NULL)
+		t->has_queue = registry_queue_locked(t->dboid, &t->queue,
+											 &t->best_score);
+	LWLockRelease(AlShared->lock);
+
 	hash_seq_init(&seq, Tracked);
 	while ((t = hash_seq_search(&seq)) != NULL)
 	{
@@ -832,7 +840,6 @@ walk_databases(const AlVacuumSettings *settings, TimestampTz now)
 		int64		delta;
 
 		CHECK_FOR_INTERRUPTS();
-		t->has_queue = registry_queue(t->dboid, &t->queue, &t->best_score);
 		if (t->has_queue && t->queue.evictions != t->evictions)
 		{
 			/*

@@ -595,6 +595,8 @@ extern int	registry_discover(const Oid *dboids, const AlFloor *floors,
 extern bool registry_forget_database_locked(Oid dboid, int *budget);
 extern void registry_release_holder_locked(int slotno, uint64 generation,
 										   TimestampTz now);
+extern bool registry_queue_locked(Oid dboid, AlTableDb *copy,
+								  double *best_score);
 extern bool registry_queue(Oid dboid, AlTableDb *copy, double *best_score);
 extern bool registry_publish_scan(Oid dboid, Oid relid,
 								  const AlTableInfo *info,

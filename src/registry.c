@@ -846,18 +846,27 @@ registry_release_holder_locked(int slotno, uint64 generation, TimestampTz now)
 bool
 registry_queue(Oid dboid, AlTableDb *copy, double *best_score)
 {
-	AlTableDb  *db;
+	bool		found;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	found = registry_queue_locked(dboid, copy, best_score);
+	LWLockRelease(AlShared->lock);
+	return found;
+}
+
+/* The same, for a caller that holds the lock, to read many at once. */
+bool
+registry_queue_locked(Oid dboid, AlTableDb *copy, double *best_score)
+{
+	AlTableDb  *db = table_db_locked(dboid, false);
 
 	*best_score = 0;
-	LWLockAcquire(AlShared->lock, LW_SHARED);
-	db = table_db_locked(dboid, false);
 	if (db != NULL)
 	{
 		*copy = *db;
 		if (db->nqueue > 0)
 			*best_score = db->best_score;
 	}
-	LWLockRelease(AlShared->lock);
 	return db != NULL;
 }
 
