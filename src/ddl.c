@@ -78,7 +78,9 @@
 #include "storage/latch.h"
 #include "storage/procarray.h"
 #include "tcop/utility.h"
+#include "catalog/pg_inherits.h"
 #include "utils/acl.h"
+#include "utils/lsyscache.h"
 #include "utils/wait_event.h"
 #include "utils/syscache.h"
 
@@ -115,6 +117,9 @@ static Oid	database_needed_alone(Node *parsetree, bool isTopLevel,
 								  bool *force);
 static DefElem *find_option(List *options, const char *name);
 static void note_rewritten(RangeVar *rv, bool is_index);
+static void note_table(Oid relid);
+static void register_xact_callback(void);
+static bool rewrites_as_it_goes(Node *parsetree);
 static void al_process_utility(PlannedStmt *pstmt, const char *queryString,
 							   bool readOnlyTree,
 							   ProcessUtilityContext context,
@@ -138,12 +143,11 @@ static void
 schedule_xact_callback(XactEvent event, void *arg)
 {
 	/*
-	 * At PREPARE TRANSACTION too: all of it errs on the safe side (a lower
-	 * floor, tables judged unknown, a walk), and the session's next
-	 * transaction must not inherit it.
+	 * At PREPARE TRANSACTION nothing is applied (a worker could still read
+	 * the old rows), only dropped, so that the session's next transaction
+	 * does not inherit it: COMMIT PREPARED assumes the worst instead.
 	 */
-	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE) &&
-		AlShared != NULL)
+	if (event == XACT_EVENT_COMMIT && AlShared != NULL)
 	{
 		if (OidIsValid(pending.created_db))
 			dbstate_inherit(pending.created_db, pending.template_db);
@@ -163,7 +167,12 @@ schedule_xact_callback(XactEvent event, void *arg)
 	else if (event == XACT_EVENT_ABORT && AlShared != NULL &&
 			 pending.walk_wanted)
 	{
-		/* an ANALYZE's statistics and counts stay, even if it rolls back */
+		/*
+		 * An ANALYZE's statistics and counts stay, even if it rolls back;
+		 * a command that commits as it goes may have rewritten tables.
+		 */
+		if (pending.all_rewritten)
+			registry_forget_database_info(MyDatabaseId);
 		dbstate_request_walk(MyDatabaseId);
 	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
@@ -258,6 +267,9 @@ note_schedule_ddl(Node *parsetree)
 				ListCell   *lc;
 
 				pending.walk_wanted = true;
+				/* CASCADE truncates tables it does not name */
+				if (((TruncateStmt *) parsetree)->behavior == DROP_CASCADE)
+					pending.all_rewritten = true;
 				foreach(lc, ((TruncateStmt *) parsetree)->relations)
 					note_rewritten(lfirst_node(RangeVar, lc), false);
 				break;
@@ -280,6 +292,19 @@ note_schedule_ddl(Node *parsetree)
 					pending.all_rewritten = true;
 				break;
 			}
+		case T_TransactionStmt:
+			/*
+			 * COMMIT PREPARED: what the prepared transaction did is not
+			 * known here (its notes were dropped at PREPARE, since a worker
+			 * could read the old rows until now), so assume the worst.
+			 */
+			if (((TransactionStmt *) parsetree)->kind == TRANS_STMT_COMMIT_PREPARED)
+			{
+				pending.walk_wanted = true;
+				pending.all_rewritten = true;
+				pending.floor_lowered = true;
+			}
+			break;
 		case T_RefreshMatViewStmt:
 			pending.walk_wanted = true;
 			note_rewritten(((RefreshMatViewStmt *) parsetree)->relation, false);
@@ -316,16 +341,38 @@ note_schedule_ddl(Node *parsetree)
 
 	if (!lowered && !pending.catalog_changed && !pending.walk_wanted)
 		return;
-	if (!xact_callback_registered)
-	{
-		RegisterXactCallback(schedule_xact_callback, NULL);
-		xact_callback_registered = true;
-	}
+	register_xact_callback();
 	if (lowered)
 	{
 		pending.floor_lowered = true;
 		if (OidIsValid(relid) && pending.ntables < MAX_PENDING_TABLES)
 			pending.tables[pending.ntables++] = relid;
+	}
+}
+
+static void
+register_xact_callback(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(schedule_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+}
+
+/* Does the command commit as it goes, rewriting tables on its way? */
+static bool
+rewrites_as_it_goes(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_VacuumStmt:
+		case T_ClusterStmt:
+		case T_ReindexStmt:
+		case T_IndexStmt:
+			return true;
+		default:
+			return false;
 	}
 }
 
@@ -338,6 +385,7 @@ static void
 note_rewritten(RangeVar *rv, bool is_index)
 {
 	Oid			relid;
+	HeapTuple	tup;
 
 	if (rv == NULL)
 	{
@@ -349,6 +397,34 @@ note_rewritten(RangeVar *rv, bool is_index)
 		relid = IndexGetRelation(relid, true);
 	if (!OidIsValid(relid))
 		return;
+
+	/* its partitions or children too, which it does not name */
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE ||
+		has_subclass(relid))
+	{
+		pending.all_rewritten = true;
+		return;
+	}
+	note_table(relid);
+	/* and its TOAST table, a table of the registry's too */
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		Oid			toast = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
+
+		ReleaseSysCache(tup);
+		if (OidIsValid(toast))
+			note_table(toast);
+	}
+}
+
+/* Remember a table to make unknown at commit, once. */
+static void
+note_table(Oid relid)
+{
+	for (int i = 0; i < pending.ntables; i++)
+		if (pending.tables[i] == relid)
+			return;
 	if (pending.ntables < MAX_PENDING_TABLES)
 		pending.tables[pending.ntables++] = relid;
 	else
@@ -616,10 +692,25 @@ al_process_utility(PlannedStmt *pstmt, const char *queryString,
 		if (AlShared != NULL)
 			note_schedule_ddl(pstmt->utilityStmt);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		/*
+		 * A command that commits as it goes (VACUUM FULL of several tables,
+		 * CLUSTER or REINDEX of many) may have rewritten some before it
+		 * failed: forget what is known of the database's tables, at abort
+		 * (no catalog access here).
+		 */
+		if (AlShared != NULL && rewrites_as_it_goes(pstmt->utilityStmt))
+		{
+			register_xact_callback();
+			pending.walk_wanted = true;
+			pending.all_rewritten = true;
+		}
 		if (blocked)
 			al_unblock_database(dboid);
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (blocked)
+		al_unblock_database(dboid);
 }

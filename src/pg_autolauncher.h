@@ -364,6 +364,8 @@ typedef struct AlTableEntry
 								 * appended with the database's next_seq */
 	uint32		info_epoch;		/* its database's info_epoch when info was
 								 * read: info holds only while they match */
+	uint64		marked_at;		/* its database's marks when it was last
+								 * made unknown (registry_mark_unknown) */
 	dlist_node	db_link;		/* AlTableDb.tables */
 	dlist_node	queue_link;		/* AlTableDb.queue, while DUE */
 	dlist_node	lru_link;		/* AlShared->table_lru */
@@ -381,6 +383,7 @@ typedef struct AlTableDb
 	uint64		last_seq;		/* the seq of the last entry entered */
 	uint32		info_epoch;		/* bumped when its tables' pg_class rows may
 								 * have changed, which ones not known */
+	uint64		marks;			/* tables made unknown, ever */
 	uint64		evictions;		/* its entries forgotten to make room */
 	int			ntables;
 	int			nqueue;
@@ -390,6 +393,17 @@ typedef struct AlTableDb
 								 * tables released since the launcher last
 								 * walked them; 0: none */
 } AlTableDb;
+
+/*
+ * The registry's state of knowledge of a database's tables, taken before a
+ * worker reads pg_class (registry_info_stamp): what it then reads is kept
+ * only if no command made the table unknown since (registry.c).
+ */
+typedef struct AlInfoStamp
+{
+	uint32		epoch;
+	uint64		marks;
+} AlInfoStamp;
 
 /* What a worker reports of its run on a table (registry_release). */
 typedef struct AlRunReport
@@ -403,6 +417,7 @@ typedef struct AlRunReport
 	int32		analyze_ms;		/* how long its analyze took, if it ran */
 	bool		info_valid;		/* info below was read after the run */
 	AlTableInfo info;
+	AlInfoStamp stamp;			/* taken before info was read */
 } AlRunReport;
 
 /* A table a worker claimed from its queue (registry_claim_next). */
@@ -598,11 +613,13 @@ extern void registry_release_holder_locked(int slotno, uint64 generation,
 extern bool registry_queue_locked(Oid dboid, AlTableDb *copy,
 								  double *best_score);
 extern bool registry_queue(Oid dboid, AlTableDb *copy, double *best_score);
+extern AlInfoStamp registry_info_stamp(Oid dboid);
 extern bool registry_publish_scan(Oid dboid, Oid relid,
 								  const AlTableInfo *info,
 								  const AlTableInput *input,
 								  const AlVacuumSettings *settings,
-								  TimestampTz now, bool end_waits);
+								  TimestampTz now, bool end_waits,
+								  AlInfoStamp stamp);
 extern bool registry_claim_next(Oid dboid, int slotno, uint64 generation,
 								bool fast_only, AlClaim *claim);
 extern void registry_release(Oid dboid, Oid relid, int slotno,

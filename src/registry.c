@@ -884,7 +884,7 @@ registry_queue_locked(Oid dboid, AlTableDb *copy, double *best_score)
 bool
 registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 					  const AlTableInput *input, const AlVacuumSettings *s,
-					  TimestampTz now, bool end_waits)
+					  TimestampTz now, bool end_waits, AlInfoStamp stamp)
 {
 	AlTableDb  *db;
 	AlTableEntry *e;
@@ -908,10 +908,16 @@ registry_publish_scan(Oid dboid, Oid relid, const AlTableInfo *info,
 	db = table_db_locked(dboid, true);
 	e = (db != NULL && input->has_stats) ? table_enter_locked(db, relid, true)
 		: NULL;
+	if (e != NULL && e->marked_at > stamp.marks)
+	{
+		/* read before a command made it unknown: what was read is stale */
+		LWLockRelease(AlShared->lock);
+		return true;
+	}
 	if (e != NULL)
 	{
 		e->info = *info;
-		e->info_epoch = db->info_epoch;
+		e->info_epoch = stamp.epoch;
 		e->runs_seen = runs.runs;
 		if (end_waits)
 		{
@@ -1034,10 +1040,10 @@ registry_release(Oid dboid, Oid relid, int slotno, uint64 generation,
 	if (e != NULL && e->state == AL_TABLE_RUNNING &&
 		e->holder_slot == slotno && e->holder_generation == generation)
 	{
-		if (r->info_valid)
+		if (r->info_valid && e->marked_at <= r->stamp.marks)
 		{
 			e->info = r->info;
-			e->info_epoch = db->info_epoch;
+			e->info_epoch = r->stamp.epoch;
 			e->runs_seen = runs.runs;
 		}
 		if (r->vacuumed)
@@ -1054,11 +1060,15 @@ registry_release(Oid dboid, Oid relid, int slotno, uint64 generation,
 		}
 		if (trouble)
 		{
+			/* nor does one that failed: the later of the two times holds */
+			TimestampTz retry;
+
 			e->retries++;
-			e->not_before = TimestampTzPlusMilliseconds(now,
-														al_retry_after_ms(s->naptime_s,
-																		  s->max_visit_interval_s,
-																		  e->retries));
+			retry = TimestampTzPlusMilliseconds(now,
+												al_retry_after_ms(s->naptime_s,
+																  s->max_visit_interval_s,
+																  e->retries));
+			e->not_before = Max(e->not_before, retry);
 		}
 		else
 		{
@@ -1120,10 +1130,37 @@ registry_mark_unknown(Oid dboid, Oid relid)
 	if (e != NULL)
 	{
 		memset(&e->info, 0, sizeof(AlTableInfo));
+		e->marked_at = ++db->marks;
 		if (e->state != AL_TABLE_RUNNING && e->state != AL_TABLE_UNKNOWN)
 			(void) tablestate_transition(db, e, AL_TABLE_UNKNOWN);
 	}
 	LWLockRelease(AlShared->lock);
+}
+
+/*
+ * registry_info_stamp
+ *		Taken by a worker before it reads pg_class rows: what it reads is
+ *		published with it, and is kept only if no command made the table
+ *		unknown since (registry_mark_unknown), and holds only until the
+ *		database's info epoch moves (registry_forget_database_info).  A
+ *		scan reads under one snapshot for its whole length, so a command
+ *		that commits meanwhile must not be overwritten by what it read.
+ */
+AlInfoStamp
+registry_info_stamp(Oid dboid)
+{
+	AlInfoStamp stamp = {0, 0};
+	AlTableDb  *db;
+
+	LWLockAcquire(AlShared->lock, LW_SHARED);
+	db = table_db_locked(dboid, false);
+	if (db != NULL)
+	{
+		stamp.epoch = db->info_epoch;
+		stamp.marks = db->marks;
+	}
+	LWLockRelease(AlShared->lock);
+	return stamp;
 }
 
 /*

@@ -112,6 +112,8 @@ typedef struct DbScan
 	AlVacuumSettings settings;
 	TimestampTz now;
 	bool		manual;			/* for autolauncher.request(): end waits */
+	AlInfoStamp stamp;			/* the registry's, before the scan began */
+	AlInfoStamp shared_stamp;	/* the same, for the shared catalogs */
 	AlFloor		floor;
 	TransactionId freeze_deadline;
 	MultiXactId mxid_deadline;
@@ -162,6 +164,7 @@ typedef struct TableRun
 	VacuumParams params;
 	AlAction	action;			/* what was asked of vacuum() */
 	AlTableInfo info;			/* what we read of it in pg_class */
+	AlInfoStamp stamp;			/* the registry's, before we read it */
 	int64		vacuums_before; /* the table's pgstats counters then */
 	int64		analyzes_before;
 	bool		cancelled;		/* a cancel ended the run */
@@ -660,6 +663,8 @@ scan_database(void *arg)
 	al_current_settings(&scan.settings);
 	scan.now = GetCurrentTimestamp();
 	scan.manual = visit->manual;
+	scan.stamp = registry_info_stamp(MyDatabaseId);
+	scan.shared_stamp = registry_info_stamp(InvalidOid);
 	al_floor_init(&scan.floor);
 	scan.floor.known = true;
 
@@ -792,7 +797,9 @@ scan_table(Form_pg_class classForm, const AutoVacOpts *opts, void *arg)
 	fill_table_info(&info, classForm, opts);
 	held = registry_publish_scan(classForm->relisshared ? InvalidOid : MyDatabaseId,
 								 classForm->oid, &info, &input,
-								 &scan->settings, scan->now, scan->manual);
+								 &scan->settings, scan->now, scan->manual,
+								 classForm->relisshared ? scan->shared_stamp
+								 : scan->stamp);
 	if (!held && (decision.dovacuum || decision.doanalyze))
 	{
 		WorkTable  *wt = palloc(sizeof(WorkTable));
@@ -909,6 +916,8 @@ prepare_table(TableRun *run, Visit *visit)
 	VacuumParams *params = &run->params;
 	TimestampTz allowed_at;
 
+	if (run->from_registry)
+		run->stamp = registry_info_stamp(run->claim.dboid);
 	classTup = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(run->relid));
 	if (!HeapTupleIsValid(classTup))
 		return false;			/* dropped since it was queued */
@@ -1118,6 +1127,8 @@ finish_table(TableRun *run, Visit *visit)
 		HeapTuple	tup;
 
 		HOLD_CANCEL_INTERRUPTS();
+		if (run->from_registry)
+			report.stamp = registry_info_stamp(run->claim.dboid);
 		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(run->relid));
 		if (HeapTupleIsValid(tup))
 		{
@@ -1136,6 +1147,7 @@ finish_table(TableRun *run, Visit *visit)
 	else if (run->info.relkind != '\0')
 	{
 		report.info = run->info;
+		report.stamp = run->stamp;
 		report.info_valid = true;
 	}
 
