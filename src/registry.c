@@ -320,10 +320,10 @@ table_enter_locked(AlTableDb *db, Oid relid, bool create)
 		}
 		victim_db = (victim->key.dboid == db->dboid) ? db :
 			table_db_locked(victim->key.dboid, false);
+		/* an entry always has its database's head */
 		forget_locked(victim_db, victim);
 		AlShared->table_evictions++;
-		if (victim_db != NULL)
-			victim_db->evictions++;
+		victim_db->evictions++;
 	}
 
 	e = hash_search(AlTables, &key, HASH_ENTER_NULL, &found);
